@@ -1,0 +1,53 @@
+# cnnlab: the two commands a newcomer needs are `make course` and `make test`.
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+# nbgrader shells out to alembic and jupyter: the venv's bin/ must be on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+PYTEST_ARGS ?=
+
+.PHONY: help venv test test-fast course release demo book bench clean
+
+help:
+	@echo "make course   - set up .venv, build the release, the book, grade a demo class"
+	@echo "make test     - set up .venv and run the whole test suite"
+	@echo "make book     - build the web book into build/book/html"
+	@echo "make bench    - print benchmark ratios (bench/)"
+
+venv: $(VENV)/.installed
+
+# The stamp is rebuilt whenever the pins or the package metadata change.
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	# Optional speed-up: jsonschema's format extras cost ~2 s per Jupyter process.
+	-$(PY) -m pip uninstall -q -y rfc3987-syntax
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+release: venv
+	$(PY) -m cnnlab course release
+
+course: venv
+	$(PY) -m cnnlab course all
+
+book: venv
+	$(PY) -m cnnlab book
+
+bench: venv
+	$(PY) bench/conv.py
+	$(PY) bench/grading.py
+	$(PY) bench/autograde.py
+
+clean:
+	rm -rf build _build submitted autograded feedback gradebook.db demo_class

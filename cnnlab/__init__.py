@@ -1,0 +1,31 @@
+"""cnnlab: the helper package of a self-grading course on convolutional networks.
+
+Submodules: `functional` (numpy operators), `reference` (torch oracle),
+`shapes`, `grading`, `course`, `data`, `models`, `train`, `viz`, `widgets`.
+They are imported on first use, so `import cnnlab` stays fast and does not
+pull in torch until it is needed.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "device", "functional", "reference", "shapes", "grading",
+           "course", "data", "models", "train", "viz", "widgets", "examples"]
+
+_SUBMODULES = {"functional", "reference", "shapes", "grading", "course", "data", "models",
+               "train", "viz", "widgets", "examples"}
+
+
+def device():
+    """The best available torch device: CUDA when present, else CPU."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"cnnlab.{name}")
+    raise AttributeError(f"module 'cnnlab' has no attribute {name!r}")
