@@ -38,8 +38,13 @@ test-fast: venv
 release: venv
 	$(PY) -m cnnlab course release
 
+# The main job on built-in data: worked examples, release, book, demo class.
 course: venv
-	$(PY) -m cnnlab course all
+	$(PY) -m cnnlab examples
+	$(PY) bench/conv.py --quick
+	$(PY) -m cnnlab course release
+	$(PY) -m cnnlab book
+	$(PY) -m cnnlab course demo
 
 book: venv
 	$(PY) -m cnnlab book
