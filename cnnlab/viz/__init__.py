@@ -3,5 +3,11 @@
 One concept per module; this file only re-exports their public names.
 """
 # --- images, kernels and feature maps (lectures 1-2) ---
+from cnnlab.viz.images import (show_channels, show_equation, show_feature_maps, show_image,
+                               show_images, show_kernels, show_matrix)
 # --- convolution arithmetic and sliding windows (lecture 2) ---
+from cnnlab.viz.arithmetic import (plot_conv1d_connections, plot_conv_arithmetic, plot_signals,
+                                   plot_sliding_window)
 # --- receptive fields, pooling and shift equivariance (lectures 3-4) ---
+from cnnlab.viz.fields import (plot_pooling, plot_receptive_field_1d, plot_receptive_field_overlay,
+                               plot_resampling, plot_shift_equivariance, plot_shift_response)

@@ -1,0 +1,197 @@
+"""Autograde a class: collect submissions, grade them in parallel, record.
+
+Workers run `cnnlab.course.grade_one.grade_submission` through any
+`concurrent.futures.Executor` (a `ProcessPoolExecutor` by default; Dask's
+``distributed.Client.get_executor()`` fits the same slot). Only this parent
+process writes the course: the gradebook (through nbgrader's `Gradebook`
+API), ``autograded/``, ``feedback/`` and ``grades.csv``.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from cnnlab.course.config import COURSE_ROOT, Limits
+from cnnlab.course.grade_one import Job, grade_submission
+from cnnlab.course.release import release, release_into
+from cnnlab.course.sandbox import bwrap_path
+
+__all__ = ["collect_submissions", "autograde", "format_table", "SANDBOX_WARNING"]
+
+SANDBOX_WARNING = ("WARNING: bubblewrap (bwrap) is not installed: student code runs WITHOUT the "
+                   "sandbox (it can read the course folder and use the network); only resource "
+                   "limits apply. Install it with `apt-get install bubblewrap`.")
+_ID = re.compile(r"[^\w.-]+")
+# nbgrader's zip-collect file names: <anything>_<student>_attempt_<timestamp>_<notebook>.ipynb
+_ZIPCOLLECT = re.compile(r".*_(?P<student>\w+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file>.+)$")
+
+
+def _student_id(name: str) -> str:
+    return _ID.sub("_", name).strip("._") or "unknown"
+
+
+def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, Path]:
+    """Map student id -> folder holding that student's files for ``assignment``.
+
+    Accepted layouts under ``src``: ``<student>/<assignment>/*`` (nbgrader's
+    submitted/ and zip-collect output), ``<student>/*.ipynb``,
+    ``<student>.zip`` (either layout inside), and the flat LMS download
+    ``..._<student>_attempt_<timestamp>_<notebook>.ipynb``. Archives and flat
+    files are unpacked under ``scratch``.
+    """
+    src, scratch = Path(src), Path(scratch)
+    if not src.is_dir():
+        raise SystemExit(f"submissions folder {src} does not exist")
+    found: dict[str, Path] = {}
+    for entry in sorted(src.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            sid = _student_id(entry.name)
+            found[sid] = entry / assignment if (entry / assignment).is_dir() else entry
+        elif entry.suffix == ".zip":
+            sid = _student_id(entry.stem)
+            dest = scratch / "unzipped" / sid
+            try:
+                with zipfile.ZipFile(entry) as zf:
+                    for member in zf.infolist():  # no absolute paths or ..: extract by name only
+                        parts = [p for p in Path(member.filename).parts if p not in ("..", "/", "")]
+                        if member.is_dir() or not parts or member.file_size > 50 << 20:
+                            continue
+                        target = dest.joinpath(*parts)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(zf.read(member))
+            except zipfile.BadZipFile:
+                dest.mkdir(parents=True, exist_ok=True)
+            hits = sorted(p.parent for p in dest.rglob("*.ipynb"))
+            inner = [h for h in hits if h.name == assignment]
+            found[sid] = inner[0] if inner else (hits[0] if hits else dest)
+        elif (m := _ZIPCOLLECT.match(entry.name)) and entry.suffix == ".ipynb":
+            sid = _student_id(m["student"])
+            dest = scratch / "flat" / sid
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(entry, dest / m["file"])
+            found[sid] = dest
+    return found
+
+
+def _ensure_release(root: Path, assignment: str) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        try:
+            gb.find_assignment(assignment)
+            return
+        except MissingEntry:
+            pass
+    release([assignment], root)
+
+
+def _record(root: Path, res: dict) -> None:
+    """Write one student's result into the course (parent only)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    sid, a = res["student"], res["assignment"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        gb.update_or_create_student(sid)
+        try:
+            sub = gb.find_submission(a, sid)
+        except MissingEntry:
+            sub = gb.add_submission(a, sid)
+        for snb in sub.notebooks:
+            scores = res["grades"].get(snb.name, {})
+            for grade in snb.grades:
+                got = scores.get(grade.name)
+                grade.auto_score = float(got[0]) if got else 0.0
+                grade.manual_score = None
+                grade.needs_manual_grade = False
+        gb.db.commit()
+        res["max_score"] = res["max_score"] or float(sub.max_score)
+    for kind, items in (("autograded", res["notebooks"]), ("feedback", res["feedback"])):
+        folder = root / kind / sid / a
+        if folder.exists():
+            shutil.rmtree(folder)
+        for name, text in items.items():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")
+
+
+def format_table(results: list[dict]) -> str:
+    """The grade table: student, score, max, status, reason."""
+    rows = [("student", "score", "max", "status", "reason")]
+    for r in results:
+        reason = r["reason"] if len(r["reason"]) <= 110 else r["reason"][:107] + "..."
+        rows.append((r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"], reason))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for i, row in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if j in (0, 3) else c.rjust(w)
+                               for j, (c, w) in enumerate(zip(row[:4], widths))) + "  " + row[4])
+        if i == 0:
+            lines.append("-" * (sum(widths) + 8 + 40))
+    return "\n".join(lines)
+
+
+def _write_csv(path: Path, results: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["student", "assignment", "score", "max_score", "status", "reason"])
+        for r in results:
+            w.writerow([r["student"], r["assignment"], f"{r['score']:g}", f"{r['max_score']:g}",
+                        r["status"], r["reason"]])
+
+
+def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, workers: int = 2,
+              limits: Limits = Limits(), executor: Executor | None = None, progress: bool = True,
+              csv_path: Path | None = None) -> list[dict]:
+    """Grade every submission of ``assignment`` under ``submissions``.
+
+    Returns one result dict per student (sorted by student id), after
+    recording them in the gradebook, autograded/, feedback/ and the CSV
+    (default ``<root>/grades.csv``).
+    """
+    from tqdm.auto import tqdm
+
+    root = Path(root)
+    if limits.sandbox != "none" and bwrap_path() is None:
+        if limits.sandbox == "bwrap":
+            raise SystemExit("bubblewrap is required (--sandbox bwrap) but not installed")
+        print(SANDBOX_WARNING, file=sys.stderr)
+    _ensure_release(root, assignment)
+    scratch = Path(tempfile.mkdtemp(prefix="cnnlab-autograde-"))
+    own_executor = executor is None
+    try:
+        template = release_into(scratch / "template", [assignment], root)
+        subs = collect_submissions(Path(submissions), assignment, scratch)
+        jobs = [Job(sid, assignment, str(path), str(template), limits, str(root))
+                for sid, path in sorted(subs.items())]
+        executor = executor or ProcessPoolExecutor(max_workers=max(1, workers))
+        results = []
+        futures = {executor.submit(grade_submission, job): job for job in jobs}
+        bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="sub", disable=not progress)
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker fails one student only
+                res = dict(student=job.student, assignment=assignment, status="error",
+                           reason=f"worker crashed: {exc.__class__.__name__}: {exc}", score=0.0,
+                           max_score=0.0, grades={}, notebooks={}, feedback={}, seconds=0.0)
+            _record(root, res)
+            results.append(res)
+            bar.set_postfix_str(f"{res['student']}: {res['score']:g}/{res['max_score']:g}")
+            bar.update()
+        bar.close()
+    finally:
+        if own_executor and executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    results.sort(key=lambda r: r["student"])
+    _write_csv(Path(csv_path) if csv_path else root / "grades.csv", results)
+    return results

@@ -1,0 +1,288 @@
+"""Grade one submission in its own temporary working copy.
+
+`grade_submission(job)` runs in a pool worker. It builds a private scratch
+course (a copy of the clean template gradebook, the submission, the released
+files), checks the notebooks, then runs nbgrader's autograde and feedback in
+a child process (``python -m cnnlab.course.grade_one SPEC``) that it can kill
+as a whole if the wall-clock budget runs out. The kernel itself runs in the
+sandbox of `cnnlab.course.sandbox`, confined to
+``<scratch>/course/autograded/<student>/<assignment>``. The worker returns
+plain data (scores, status, reason, the autograded notebook and the feedback
+HTML); it never touches the course's gradebook.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cnnlab.course.config import COURSE_ROOT, Limits, nbgrader_env
+
+__all__ = ["Job", "grade_submission"]
+
+
+@dataclass
+class Job:
+    """Everything a worker needs (picklable)."""
+
+    student: str
+    assignment: str
+    submission: str  # folder holding the student's files for this assignment
+    template: str  # scratch course with a clean gradebook.db and the release
+    limits: Limits = field(default_factory=Limits)
+    root: str = str(COURSE_ROOT)  # where nbgrader_config.py lives
+
+
+def _result(job, status, reason, **kw):
+    out = dict(student=job.student, assignment=job.assignment, status=status, reason=reason,
+               score=0.0, max_score=kw.pop("max_score", 0.0), grades={}, notebooks={},
+               feedback={}, seconds=0.0)
+    out.update(kw)
+    return out
+
+
+def _released_notebooks(job) -> list[str]:
+    return sorted(p.name for p in (Path(job.template) / "exercises" / job.assignment).glob("*.ipynb"))
+
+
+def _max_score(job) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(job.template) / 'gradebook.db'}") as gb:
+        return float(gb.find_assignment(job.assignment).max_score)
+
+
+def _check_notebook(path: Path) -> tuple[str | None, list[str]]:
+    """(fatal problem or None, notes); repairs duplicate cell ids in place."""
+    import nbformat
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"{path.name} is not valid JSON ({exc.__class__.__name__}: {exc})", []
+    try:
+        nb = nbformat.from_dict(raw)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("no list of cells")
+        nbformat.validator.normalize(nb) if hasattr(nbformat.validator, "normalize") else None
+    except Exception as exc:  # noqa: BLE001 - any malformed notebook is the student's problem
+        return f"{path.name} is not a notebook ({exc.__class__.__name__}: {exc})", []
+    notes, seen_ids, seen_grade = [], set(), set()
+    changed = False
+    for cell in nb.cells:
+        if not isinstance(cell, dict) or "cell_type" not in cell:
+            return f"{path.name} has a malformed cell", []
+        cid = cell.get("id")
+        if cid is not None and cid in seen_ids:
+            cell["id"] = uuid.uuid4().hex[:8]
+            changed = True
+        seen_ids.add(cell.get("id"))
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid is not None:
+            if gid in seen_grade:
+                notes.append(f"duplicate cell {gid!r} ignored")
+            seen_grade.add(gid)
+    try:
+        nb = nbformat.from_dict(nbformat.reads(json.dumps(nb), as_version=4))
+    except Exception as exc:  # noqa: BLE001
+        return f"{path.name} cannot be read as an nbformat 4 notebook ({exc.__class__.__name__}: {exc})", []
+    if changed:
+        path.write_text(nbformat.writes(nb), encoding="utf-8")
+    return None, notes
+
+
+def grade_submission(job: Job) -> dict:
+    """Grade ``job.submission``; never raises. Returns a dict (see `_result`)."""
+    start = time.monotonic()
+    try:
+        out = _grade(job)
+    except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
+        out = _result(job, "error", f"grader error: {exc.__class__.__name__}: {exc}")
+    out["seconds"] = round(time.monotonic() - start, 2)
+    return out
+
+
+def _grade(job: Job) -> dict:
+    max_score = _max_score(job)
+    expected = _released_notebooks(job)
+    sub = Path(job.submission)
+    found = sorted(p.name for p in sub.glob("*.ipynb")) if sub.is_dir() else []
+    missing = [n for n in expected if n not in found]
+    if missing:
+        extra = [n for n in found if n not in expected]
+        hint = f"; found {', '.join(extra)} instead (rename it to {missing[0]})" if extra else ""
+        return _result(job, "missing", f"no {', '.join(missing)} in the submission{hint}",
+                       max_score=max_score)
+    scratch = Path(tempfile.mkdtemp(prefix="cnnlab-grade-"))
+    try:
+        course = scratch / "course"
+        subdir = course / "submitted" / job.student / job.assignment
+        shutil.copytree(sub, subdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        notes = []
+        for name in expected:
+            problem, nb_notes = _check_notebook(subdir / name)
+            if problem:
+                return _result(job, "invalid", problem, max_score=max_score)
+            notes += nb_notes
+        # released non-notebook files (data, helpers) the student did not send
+        released = Path(job.template) / "exercises" / job.assignment
+        for path in released.rglob("*"):
+            dest = subdir / path.relative_to(released)
+            if path.is_file() and not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+        shutil.copy2(Path(job.template) / "gradebook.db", course / "gradebook.db")
+        (scratch / "run").mkdir()
+        spec = dict(asdict(job), scratch=str(scratch), notebooks=expected)
+        (scratch / "spec.json").write_text(json.dumps(spec))
+        budget = job.limits.notebook_timeout * len(expected) + 90
+        rc, log = _run_driver(scratch, budget)
+        result_file = scratch / "result.json"
+        if not result_file.exists():
+            why = "timeout" if rc is None else "error"
+            reason = (f"grading exceeded its {budget} s budget" if rc is None
+                      else f"grader process failed (exit {rc}): {log.strip().splitlines()[-1:] or ''}")
+            return _result(job, why, reason, max_score=max_score)
+        res = json.loads(result_file.read_text())
+        res.update(student=job.student, assignment=job.assignment)
+        if notes:
+            res["reason"] = "; ".join(notes + ([res["reason"]] if res["reason"] else []))
+        return res
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_driver(scratch: Path, budget: int) -> tuple[int | None, str]:
+    env = nbgrader_env({"JUPYTER_RUNTIME_DIR": str(scratch / "run"), "PYTHONHASHSEED": "0"})
+    log = scratch / "driver.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "cnnlab.course.grade_one", str(scratch / "spec.json")],
+                                cwd=scratch, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            rc = None
+    text = log.read_bytes()[-20000:].decode("utf-8", "replace")
+    return rc, text
+
+
+# --------------------------------------------------------------------------
+# The driver: runs in its own process, inside the scratch course.
+# --------------------------------------------------------------------------
+
+def _driver_config(spec):
+    from cnnlab.course.config import load_nbgrader_config
+    from cnnlab.course.sandbox import SandboxExecute
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
+                                        LimitOutput, SaveAutoGrades)
+
+    lim = spec["limits"]
+    scratch = Path(spec["scratch"])
+    c = load_nbgrader_config(Path(spec["root"]))
+    c.CourseDirectory.root = str(scratch / "course")
+    c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                           LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                           CheckCellMetadata]
+    c.Execute.timeout = lim["cell_timeout"]
+    c.SandboxExecute.notebook_timeout = lim["notebook_timeout"]
+    c.SandboxExecute.max_output_bytes = lim["output_bytes"]
+    c.SandboxKernelManager.workdir = str(scratch / "course" / "autograded" / spec["student"] / spec["assignment"])
+    c.SandboxKernelManager.rundir = str(scratch / "run")
+    c.SandboxKernelManager.sandbox = lim["sandbox"]
+    c.SandboxKernelManager.memory_mb = lim["memory_mb"]
+    c.SandboxKernelManager.cpu_s = lim["cpu_s"] or 2 * lim["notebook_timeout"]
+    return c
+
+
+def _failures(nb) -> tuple[list[str], str | None]:
+    """Failed test cells with their first error line, and why later cells did not run."""
+    failed, broken = [], None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        for err in errors:
+            if err.get("ename") in ("DeadKernelError", "CellNotRun") and broken is None:
+                broken = err.get("evalue", "")
+        if meta.get("grade") and cell.cell_type == "code" and errors:
+            err = errors[-1]
+            if err.get("ename") == "CellNotRun":
+                continue
+            msg = [ln for ln in (err.get("evalue") or "").splitlines() if ln.strip()]
+            failed.append(f"{meta.get('grade_id')}: {err.get('ename')}" + (f": {msg[0].strip()[:160]}" if msg else ""))
+    return failed, broken
+
+
+def _status(broken: str | None) -> str:
+    if not broken:
+        return "graded"
+    if "died" in broken:
+        return "kernel died"
+    if "budget" in broken:
+        return "timeout"
+    return "stuck"
+
+
+def _driver(spec_path: str) -> int:
+    import logging
+
+    import nbformat
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    spec = json.loads(Path(spec_path).read_text())
+    scratch = Path(spec["scratch"])
+    student, assignment = spec["student"], spec["assignment"]
+    config = _driver_config(spec)
+    coursedir = CourseDirectory(config=config)
+    api = NbGraderAPI(coursedir=coursedir, config=config)
+    auto = api.autograde(assignment, student, force=True, create=True)
+    course = scratch / "course"
+    if not auto.get("success"):
+        last = [ln for ln in (auto.get("error") or auto.get("log") or "").splitlines() if ln.strip()]
+        result = dict(status="error", reason="autograde failed: " + (last[-1][:300] if last else "unknown"),
+                      score=0.0, max_score=0.0, grades={}, notebooks={}, feedback={})
+    else:
+        api.generate_feedback(assignment, student, force=True)
+        grades, notebooks, feedback, failed, broken = {}, {}, {}, [], None
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            sub = gb.find_submission(assignment, student)
+            score, max_score = float(sub.score), float(sub.max_score)
+            for snb in sub.notebooks:
+                grades[snb.name] = {g.name: [float(g.score), float(g.max_score)] for g in snb.grades}
+        for name in spec["notebooks"]:
+            stem = Path(name).stem
+            path = course / "autograded" / student / assignment / name
+            if path.exists():
+                notebooks[name] = path.read_text(encoding="utf-8")
+                nb_failed, nb_broken = _failures(nbformat.reads(notebooks[name], as_version=4))
+                failed += nb_failed
+                broken = broken or nb_broken
+            html = course / "feedback" / student / assignment / f"{stem}.html"
+            if html.exists():
+                feedback[f"{stem}.html"] = html.read_text(encoding="utf-8")
+        status = _status(broken)
+        if broken:
+            broken = f"cells not run: {broken}"
+        reason = "; ".join(failed + ([broken] if broken else [])) or "all tests passed"
+        result = dict(status=status, reason=reason, score=score, max_score=max_score, grades=grades,
+                      notebooks=notebooks, feedback=feedback)
+    (scratch / "result.json").write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_driver(sys.argv[1]))

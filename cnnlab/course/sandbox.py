@@ -1,0 +1,221 @@
+"""The student's kernel, sandboxed: bubblewrap, resource limits, output caps.
+
+`SandboxKernelManager` launches ``python -m ipykernel_launcher`` as
+
+    bwrap <read-only system> --unshare-net ... python -m cnnlab.course.launch
+          --memory-mb M --cpu-s S --fsize-mb F -- -f CONNECTION_FILE
+
+The kernel sees a read-only /usr, the Python installation, the virtual
+environment and the `cnnlab` package; a private /tmp; and exactly two
+writable folders: its working copy (the one submission being graded) and the
+run folder holding its connection file. The course directory, `solutions/`,
+the gradebook and other students' work are simply not there. With
+``--unshare-net`` there is no network at all, so kernel and client talk over
+ZeroMQ ``ipc`` sockets (files in the run folder) instead of TCP.
+
+`SandboxExecute` is nbgrader's `Execute` with: this kernel manager, a cap on
+the captured output of each cell, a whole-notebook wall-clock budget, and
+recovery from kernels that die (``os._exit``, memory) or ignore interrupts:
+the remaining cells are marked as not run instead of aborting the grading.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from traitlets import Integer, List, Unicode
+
+from nbgrader.preprocessors import Execute
+
+__all__ = ["bwrap_path", "bwrap_command", "SandboxKernelManager", "SandboxExecute"]
+
+
+def bwrap_path() -> str | None:
+    """The bubblewrap executable, or None when it is not installed."""
+    return shutil.which("bwrap")
+
+
+def _python_roots() -> list[str]:
+    """Folders the kernel's Python needs: installation, venv, cnnlab package."""
+    import cnnlab
+
+    roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix,
+             os.path.dirname(os.path.abspath(cnnlab.__file__))}
+    return sorted(roots)
+
+
+def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap") -> list[str]:
+    """The bwrap prefix that confines a kernel to ``workdir`` (and ``rundir``).
+
+    Both are bound read-write at their own paths; everything else is either
+    read-only system files or absent.
+    """
+    cmd = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+           "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
+           "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp"]
+    for link in ("bin", "lib", "lib64", "lib32", "sbin"):
+        target = Path("/") / link
+        if target.is_symlink():
+            cmd += ["--symlink", os.readlink(target), str(target)]
+        elif target.is_dir():
+            cmd += ["--ro-bind", str(target), str(target)]
+    for etc in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts",
+                "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+                "/etc/matplotlibrc"):
+        if os.path.exists(etc):
+            cmd += ["--ro-bind", etc, etc]
+    for root in _python_roots():
+        cmd += ["--ro-bind", root, root]
+    cmd += ["--bind", rundir, rundir, "--bind", workdir, workdir, "--chdir", workdir,
+            "--setenv", "HOME", workdir, "--setenv", "TMPDIR", "/tmp",
+            "--setenv", "MPLCONFIGDIR", os.path.join(workdir, ".matplotlib"),
+            "--remount-ro", "/", "--"]
+    return cmd
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """Launch the kernel under resource limits, inside bubblewrap when enabled."""
+
+    workdir = Unicode("", help="The working copy: the only writable folder besides rundir.").tag(config=True)
+    sandbox = Unicode("auto", help="'bwrap', 'none' or 'auto' (bwrap when installed).").tag(config=True)
+    memory_mb = Integer(2048, help="Address-space limit (RLIMIT_AS) of the kernel, MiB.").tag(config=True)
+    cpu_s = Integer(120, help="CPU-time limit (RLIMIT_CPU) of the kernel, seconds.").tag(config=True)
+    fsize_mb = Integer(64, help="Largest file the kernel may write (RLIMIT_FSIZE), MiB.").tag(config=True)
+
+    rundir = Unicode("", help="Folder for the connection file and ipc sockets (default: a new temp folder).").tag(config=True)
+
+    async def _async_pre_start_kernel(self, **kw):
+        # note: with --unshare-net the kernel has no loopback shared with us;
+        # ZeroMQ ipc sockets are files, visible to both sides through rundir.
+        if not self.rundir:
+            self.rundir = tempfile.mkdtemp(prefix="cnnlab-kernel-")
+        self.transport = "ipc"
+        # note: a SIGINT to the process group would also hit bwrap itself, which
+        # dies and takes the kernel with it: interrupt over the control channel.
+        self.kernel_spec.interrupt_mode = "message"
+        name = f"kernel-{uuid.uuid4().hex[:8]}"
+        self.connection_file = os.path.join(self.rundir, name + ".json")
+        self.ip = os.path.join(self.rundir, name + "-ipc")
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        rest = cmd[cmd.index("ipykernel_launcher") + 1:] if "ipykernel_launcher" in cmd else cmd[1:]
+        bwrap = bwrap_path() if self.sandbox in ("auto", "bwrap") else None
+        if self.sandbox == "bwrap" and bwrap is None:
+            raise RuntimeError("sandbox='bwrap' but bubblewrap is not installed")
+        launch = [sys.executable, "-m", "cnnlab.course.launch", "--memory-mb", str(self.memory_mb),
+                  "--cpu-s", str(self.cpu_s), "--fsize-mb", str(self.fsize_mb),
+                  "--pid-namespace", "1" if bwrap else "0", "--", *rest]
+        if bwrap is None:
+            return launch
+        workdir = self.workdir or os.getcwd()
+        return bwrap_command(workdir, os.path.realpath(self.rundir), bwrap) + launch
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+class SandboxExecute(Execute):
+    """nbgrader's Execute, hardened for untrusted notebooks."""
+
+    notebook_timeout = Integer(300, help="Wall-clock budget for the whole notebook, seconds.").tag(config=True)
+    max_output_bytes = Integer(200_000, help="Captured output kept per cell, bytes.").tag(config=True)
+    probe_timeout = Integer(5, help="Seconds an interrupted kernel has to become responsive.").tag(config=True)
+    extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs["kernel_manager_class"] = SandboxKernelManager
+        super().__init__(*args, **kwargs)
+        self._deadline = None
+        self._broken = None  # why the remaining cells cannot run
+        self._bytes = {}
+
+    # --- budget -------------------------------------------------------------
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.notebook_timeout
+        left = max(1, int(self._deadline - time.monotonic()))
+        return left if timeout is None else min(timeout, left)
+
+    # --- output cap ---------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(str(msg.get("content", "")))
+        used = self._bytes.get(cell_index, 0)
+        self._bytes[cell_index] = used + size
+        if used + size > self.max_output_bytes:
+            if used <= self.max_output_bytes:
+                outs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n[output truncated: more than {self.max_output_bytes} bytes]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    # --- dead or stuck kernels ----------------------------------------------
+    async def _kernel_responds(self) -> bool:
+        try:
+            msg_id = await ensure_async(self.kc.execute("", store_history=False, silent=True))
+            deadline = time.monotonic() + self.probe_timeout
+            while time.monotonic() < deadline:
+                msg = await self.kc.shell_channel.get_msg(timeout=max(0.1, deadline - time.monotonic()))
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return True
+        except Exception:
+            return False
+        return False
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if self._broken:
+            cell.outputs = [_error("CellNotRun", self._broken)]
+            return cell
+        try:
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except CellTimeoutError:
+            # nbclient raises this when the interrupted kernel never went idle
+            cell.outputs = list(cell.get("outputs", [])) + [
+                _error("CellTimeoutError", f"the cell ran past its time limit and ignored the "
+                       f"interrupt (a loop that catches KeyboardInterrupt?)")]
+            self._broken = f"the kernel was stuck in an earlier cell (code cell {cell_index})"
+            await self._stop_kernel()
+            return cell
+        except DeadKernelError:
+            cell.outputs = list(cell.get("outputs", [])) + [
+                _error("DeadKernelError", "the kernel died while running this cell "
+                       "(os._exit, a crash, or a resource limit: memory or CPU time)")]
+            self._broken = f"the kernel died in an earlier cell (code cell {cell_index})"
+            return cell
+        timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+                        for o in cell.outputs)
+        if timed_out:
+            over_budget = self._deadline is not None and time.monotonic() >= self._deadline - 1
+            if over_budget:
+                self._broken = f"the notebook ran out of its {self.notebook_timeout} s time budget"
+            elif not await self._kernel_responds():
+                self._broken = (f"the kernel ignored the interrupt after a timeout in cell {cell_index} "
+                                "(a loop that catches KeyboardInterrupt?)")
+            if self._broken:
+                await self._stop_kernel()
+        return cell
+
+    # note: nbclient binds the sync wrapper to its own coroutine at class level
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _stop_kernel(self):
+        try:
+            await asyncio.wait_for(self.km.shutdown_kernel(now=True), 10)
+        except Exception:  # noqa: BLE001 - best effort: the kernel may be gone already
+            pass

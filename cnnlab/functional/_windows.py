@@ -1,0 +1,75 @@
+"""Private helpers shared by conv.py and pool.py: padding, strided windows, im2col.
+
+Nothing here checks arguments; the public functions do that first (`cnnlab._args`).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def _pad(x, padding, value=0.0):
+    """(..., H, W) → (..., H + 2pH, W + 2pW) filled with `value`; a new array unless padding is 0."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x  # note: callers only read from it, so no copy is needed
+    H, W = x.shape[-2:]
+    out = np.full((*x.shape[:-2], H + 2 * ph, W + 2 * pw), value, dtype=x.dtype)
+    out[..., ph:ph + H, pw:pw + W] = x
+    return out
+
+
+def _windows(xp, kernel, stride, dilation, out_hw):
+    """Read-only strided view (N, C, H_out, W_out, KH, KW) of every window of padded `xp`.
+
+    No data is copied: window (i, j) starts at row i*sH, column j*sW and its
+    taps are dH rows / dW columns apart.
+    """
+    sN, sC, sH, sW = xp.strides
+    shape = (*xp.shape[:2], *out_hw, *kernel)
+    strides = (sN, sC, sH * stride[0], sW * stride[1], sH * dilation[0], sW * dilation[1])
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def _span(i, k_step, s, n_out):
+    """Slice of the padded axis touched by kernel tap i over all n_out output positions."""
+    start = i * k_step
+    return slice(start, start + s * (n_out - 1) + 1, s)
+
+
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+_POOL = []  # one lazily created executor, shared by every call
+# note: a forked child (e.g. a DataLoader worker) inherits the executor but not its threads
+os.register_at_fork(after_in_child=_POOL.clear)
+
+
+def _copy(dst, src):
+    """dst[...] = src, split across threads when large.
+
+    note: numpy releases the GIL while copying, so on a multi-core machine the
+    im2col gather (memory-bound, single-threaded otherwise) runs about
+    `_THREADS` times faster; the result is identical.
+    """
+    axis = next((a for a in range(3) if dst.shape[a] >= _THREADS), None)
+    if _THREADS == 1 or dst.size < (1 << 18) or axis is None:
+        dst[...] = src
+        return
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(_THREADS, thread_name_prefix="cnnlab-copy"))
+    edges = np.linspace(0, dst.shape[axis], _THREADS + 1).astype(int)
+    parts = [(slice(None),) * axis + (slice(a, b),) for a, b in zip(edges[:-1], edges[1:])]
+    for f in [_POOL[0].submit(dst.__setitem__, part, src[part]) for part in parts]:
+        f.result()
+
+
+def _im2col(xp, kernel, stride, dilation, out_hw):
+    """Contiguous im2col buffer (C_in*KH*KW, N*H_out*W_out) of padded `xp`."""
+    win = _windows(xp, kernel, stride, dilation, out_hw)  # (N, C_in, H_out, W_out, KH, KW)
+    win = win.transpose(1, 4, 5, 0, 2, 3)  # (C_in, KH, KW, N, H_out, W_out)
+    # note: one copy here makes every later step a plain BLAS call on contiguous memory
+    cols = np.empty(win.shape, dtype=xp.dtype)  # (C_in, KH, KW, N, H_out, W_out)
+    _copy(cols, win)
+    return cols.reshape(-1, xp.shape[0] * out_hw[0] * out_hw[1])  # (C_in*KH*KW, N*H_out*W_out)

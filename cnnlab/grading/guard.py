@@ -1,0 +1,123 @@
+"""Forbid torch's and scipy's convolution and pooling while a student's function runs.
+
+`forbid(fn)` is a context manager: inside it, each entry point listed in
+`TARGETS` (of the modules already imported) is replaced by a stub that
+records the call and raises `ForbiddenCall`; names in the student's globals
+and closure bound to one of those functions (``from scipy.signal import
+correlate2d``) are swapped too. Everything is restored on exit, exceptions
+and time-outs included.
+
+note: `cnnlab.reference` itself calls torch.nn.functional, so the guard must
+be active only around the student's call, never around the reference.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+
+__all__ = ["ForbiddenCall", "forbid", "TARGETS"]
+
+_POOL = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+         "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+         "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+         "lp_pool1d", "lp_pool2d", "fractional_max_pool2d", "max_unpool2d"]
+_CONV = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+         "conv_tbc", "convolution"]
+TARGETS = {
+    "torch.nn.functional": _CONV + _POOL + ["unfold", "fold", "pad"],
+    "torch": _CONV + _POOL + ["constant_pad_nd"],
+    "torch._C._nn": _POOL + ["im2col", "col2im", "pad", "constant_pad_nd", "reflection_pad2d", "replication_pad2d"],
+    "torch._C._VariableFunctions": _CONV + _POOL + ["constant_pad_nd"],
+    "scipy.signal": ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve"],
+    "scipy.ndimage": ["convolve", "correlate", "convolve1d", "correlate1d", "maximum_filter", "maximum_filter1d",
+                      "minimum_filter", "uniform_filter", "uniform_filter1d", "generic_filter"],
+    "skimage.measure": ["block_reduce"],
+}
+
+
+class ForbiddenCall(RuntimeError):
+    """Raised by a forbidden entry point while a numpy exercise runs."""
+
+
+def _stub(qualname: str, calls: list):
+    def forbidden(*args, **kwargs):
+        calls.append(qualname)
+        raise ForbiddenCall(f"this exercise must be solved with numpy; {qualname} was called")
+
+    forbidden.__name__ = qualname.rsplit(".", 1)[-1]
+    return forbidden
+
+
+def _namespaces(fn):
+    """Global dicts and closure cells of `fn` (unwrapping partials and bound methods)."""
+    seen, out = set(), []
+    todo = [fn]
+    while todo:
+        f = todo.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        for attr in ("func", "__func__", "__wrapped__"):
+            inner = getattr(f, attr, None)
+            if inner is not None and inner is not f:
+                todo.append(inner)
+        g = getattr(f, "__globals__", None)
+        if isinstance(g, dict):
+            out.append(("globals", g))
+        for cell in getattr(f, "__closure__", None) or ():
+            out.append(("cell", cell))
+    return out
+
+
+@contextlib.contextmanager
+def forbid(fn=None):
+    """Patch the entry points of `TARGETS` (and aliases in `fn`'s namespaces) to raise.
+
+    Yields the list that records the names of forbidden functions called.
+    """
+    calls: list[str] = []
+    saved = []  # (owner, attribute, original), restored in reverse
+    swapped = []  # (namespace dict or cell, key or None, original)
+    stubs = {}  # id(original) -> (original, stub), for aliases in the student's namespaces
+    try:
+        for modname, names in TARGETS.items():
+            mod = sys.modules.get(modname)
+            if mod is None:
+                continue
+            pretty = "torch.nn.functional" if modname == "torch._C._nn" else modname
+            for name in names:
+                orig = getattr(mod, name, None)
+                if orig is None:
+                    continue
+                stub = _stub(f"{pretty}.{name}", calls)
+                stubs.setdefault(id(orig), (orig, stub))
+                try:
+                    setattr(mod, name, stub)
+                except (AttributeError, TypeError):  # an immutable extension type
+                    continue
+                saved.append((mod, name, orig))
+        for kind, ns in _namespaces(fn) if fn is not None else ():
+            if kind == "globals":
+                for key, val in list(ns.items()):
+                    hit = stubs.get(id(val))
+                    if hit is not None and hit[0] is val:
+                        swapped.append((ns, key, val))
+                        ns[key] = hit[1]
+            else:
+                try:
+                    val = ns.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+                hit = stubs.get(id(val))
+                if hit is not None and hit[0] is val:
+                    swapped.append((ns, None, val))
+                    ns.cell_contents = hit[1]
+        yield calls
+    finally:
+        for holder, key, val in reversed(swapped):
+            if key is None:
+                holder.cell_contents = val
+            else:
+                holder[key] = val
+        for mod, name, orig in reversed(saved):
+            setattr(mod, name, orig)

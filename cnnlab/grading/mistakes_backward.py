@@ -1,0 +1,156 @@
+"""Known mistakes of conv2d_backward, one list entry per output (dx 0, dw 1, db 2).
+
+Most come from the reference on altered inputs; assigning instead of
+accumulating over overlapping windows is simulated with a small numpy loop.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab import reference as R
+from cnnlab.grading.diagnose import Mistake
+
+__all__ = ["CONV_BACKWARD"]
+
+
+def _bwd(P, dev, dout=None, x=None, w=None, s=None, p=None):
+    return R.conv2d_backward(P.dout if dout is None else dout, P.x if x is None else x, P.w if w is None else w,
+                             P.s if s is None else s, P.p if p is None else p, P.d, device=dev)
+
+
+def _padded_dx(P, dev):
+    (ph, pw) = P.p
+    return _bwd(P, dev, x=np.pad(P.x, ((0, 0), (0, 0), (ph, ph), (pw, pw))), p=(0, 0))[0]
+
+
+def _scatter_dx(P, per_filter: bool):
+    """dx with `=` instead of `+=` (last write wins), loops n, [c_out,] i, j."""
+    N, C_out, H_out, W_out = P.dout.shape
+    _, C_in, KH, KW = P.w.shape
+    (sh, sw), (ph, pw), (dh, dw) = P.s, P.p, P.d
+    dxp = np.zeros((N, C_in, P.x.shape[2] + 2 * ph, P.x.shape[3] + 2 * pw))
+    for n in range(N):
+        for co in (range(C_out) if per_filter else [None]):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows = slice(i * sh, i * sh + dh * (KH - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (KW - 1) + 1, dw)
+                    if per_filter:
+                        dxp[n, :, rows, cols] = P.w[co] * P.dout[n, co, i, j]
+                    else:
+                        dxp[n, :, rows, cols] = np.tensordot(P.dout[n, :, i, j], P.w, axes=(0, 0))
+    return dxp[:, :, ph:ph + P.x.shape[2], pw:pw + P.x.shape[3]]
+
+
+def _overlap(P):
+    return P.d[0] * (P.w.shape[2] - 1) + 1 > P.s[0] or P.d[1] * (P.w.shape[3] - 1) + 1 > P.s[1]
+
+
+def _if(cond, fn):
+    return fn() if cond else None
+
+
+_N = "dw must sum the contributions of every sample of the batch (and every position)"
+
+CONV_BACKWARD = [
+    # dx
+    Mistake("dx-flip", "dx: the kernel is flipped the wrong way. dx scatters each upstream value back "
+            "through the window: dx[n, :, window(i, j)] += dout[n, c_out, i, j] · w[c_out] (no flip) — "
+            "equivalently a full correlation of dout with the flipped kernel.",
+            lambda P, dev: _bwd(P, dev, w=P.w[..., ::-1, ::-1])[0], output=0),
+    Mistake("dx-assigned", "dx: gradients are assigned (=) instead of accumulated (+=): where windows "
+            "overlap, a pixel must receive the sum of the contributions of every window that contains it.",
+            lambda P, dev: _if(_overlap(P) or P.w.shape[0] > 1, lambda: _scatter_dx(P, True)), output=0),
+    Mistake("dx-assigned-windows", "dx: gradients are assigned (=) instead of accumulated (+=) over "
+            "overlapping windows: a pixel must receive the sum over every window that contains it.",
+            lambda P, dev: _if(_overlap(P), lambda: _scatter_dx(P, False)), output=0),
+    Mistake("dx-padded", "dx still includes the padding: compute the gradient of the padded input, then crop "
+            "it, dx = dx_padded[:, :, pH:pH + H, pW:pW + W].",
+            lambda P, dev: _if(P.p != (0, 0), lambda: _padded_dx(P, dev)), output=0),
+    Mistake("dx-crop-start", "dx is cropped from the wrong place: the padding is on each side, so crop "
+            "dx_padded[:, :, pH:pH + H, pW:pW + W], not [:H, :W].",
+            lambda P, dev: _if(P.p != (0, 0), lambda: _padded_dx(P, dev)[:, :, :P.x.shape[2], :P.x.shape[3]]),
+            output=0),
+    Mistake("dx-stride-ignored", "dx: the stride is ignored (windows placed at i, j instead of i·sH, j·sW).",
+            lambda P, dev: _if(P.s != (1, 1), lambda: _scatter_stride1(P)), output=0),
+    Mistake("dx-first-sample", "dx: only the first sample of the batch gets a gradient: loop over all N samples.",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=_zero_rest(P.dout))[0]), output=0),
+    # dw
+    Mistake("dw-first-sample", f"dw is not summed over the batch (it holds the first sample only): {_N}.",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=P.dout[:1], x=P.x[:1])[1]), output=1),
+    Mistake("dw-last-sample", f"dw is overwritten for every sample (it holds the last sample only): {_N}.",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=P.dout[-1:], x=P.x[-1:])[1]), output=1),
+    Mistake("dw-mean", "dw is averaged over the batch instead of summed: the loss gradient is the sum over samples.",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev)[1] / P.x.shape[0]), output=1),
+    Mistake("dw-flip", "dw is flipped: dw[c_out, c_in, a, b] = Σ dout[n, c_out, i, j] · x_padded[n, c_in, i·s + a, j·s + b].",
+            lambda P, dev: _bwd(P, dev)[1][..., ::-1, ::-1], output=1),
+    Mistake("dw-no-padding", "dw is computed on the unpadded input: use the zero-padded x, as in the forward pass.",
+            lambda P, dev: _if(P.p != (0, 0), lambda: _dw_unpadded(P)), output=1),
+    Mistake("dw-transposed", "dw has layout (C_in, C_out, KH, KW); it must have w's layout (C_out, C_in, KH, KW).",
+            lambda P, dev: _bwd(P, dev)[1].transpose(1, 0, 2, 3), output=1),
+    Mistake("dw-assigned", "dw is assigned (=) instead of accumulated (+=) over output positions and samples.",
+            lambda P, dev: _bwd(P, dev, dout=_last_only(P.dout))[1], output=1),
+    Mistake("dw-assigned-positions", "dw is assigned (=) instead of accumulated (+=) over output positions: "
+            "it holds the last window's contribution only.",
+            lambda P, dev: _bwd(P, dev, dout=_last_position(P.dout))[1], output=1),
+    # db
+    Mistake("db-first-sample", "db is not summed over the batch (first sample only): db[c] = Σ_{n,i,j} dout[n, c, i, j].",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout[0].sum(axis=(1, 2))), output=2),
+    Mistake("db-last-sample", "db is overwritten for every sample (last sample only): db[c] = Σ_{n,i,j} dout[n, c, i, j].",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout[-1].sum(axis=(1, 2))), output=2),
+    Mistake("db-per-sample", "db is not summed over the batch: it must have shape (C_out,), db = dout.sum(axis=(0, 2, 3)).",
+            lambda P, dev: P.dout.sum(axis=(2, 3)), output=2),
+    Mistake("db-mean", "db is a mean, not a sum: db = dout.sum(axis=(0, 2, 3)).",
+            lambda P, dev: P.dout.mean(axis=(0, 2, 3)), output=2),
+    Mistake("db-batch-mean", "db is averaged over the batch instead of summed: db = dout.sum(axis=(0, 2, 3)).",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout.sum(axis=(0, 2, 3)) / P.x.shape[0]), output=2),
+    Mistake("db-total", "db sums over every axis: it must keep the channel axis, db = dout.sum(axis=(0, 2, 3)).",
+            lambda P, dev: P.dout.sum(), output=2),
+    Mistake("db-wrong-axes", "db is summed over the wrong axes: db = dout.sum(axis=(0, 2, 3)), one value per output channel.",
+            lambda P, dev: P.dout.sum(axis=(0, 1, 2)), output=2),
+]
+
+
+def _zero_rest(dout):
+    out = np.zeros_like(dout)
+    out[:1] = dout[:1]
+    return out
+
+
+def _last_only(dout):
+    out = np.zeros_like(dout)
+    out[-1, :, -1, -1] = dout[-1, :, -1, -1]
+    return out
+
+
+def _last_position(dout):
+    out = np.zeros_like(dout)
+    out[:, :, -1, -1] = dout[:, :, -1, -1]
+    return out
+
+
+def _dw_unpadded(P):
+    """dw correlating dout with the unpadded x, windows clipped at the border."""
+    N, C_out, H_out, W_out = P.dout.shape
+    _, C_in, KH, KW = P.w.shape
+    (sh, sw), (dh, dw) = P.s, P.d
+    if (H_out - 1) * sh + dh * (KH - 1) + 1 > P.x.shape[2] or (W_out - 1) * sw + dw * (KW - 1) + 1 > P.x.shape[3]:
+        return None
+    out = np.zeros(P.w.shape)
+    for i in range(H_out):
+        for j in range(W_out):
+            win = P.x[:, :, i * sh:i * sh + dh * (KH - 1) + 1:dh, j * sw:j * sw + dw * (KW - 1) + 1:dw]  # (N, C_in, KH, KW)
+            out += np.tensordot(P.dout[:, :, i, j], win, axes=(0, 0))  # (C_out, C_in, KH, KW)
+    return out
+
+
+def _scatter_stride1(P):
+    N, C_out, H_out, W_out = P.dout.shape
+    _, C_in, KH, KW = P.w.shape
+    (ph, pw), (dh, dw) = P.p, P.d
+    dxp = np.zeros((N, C_in, P.x.shape[2] + 2 * ph, P.x.shape[3] + 2 * pw))
+    for i in range(H_out):
+        for j in range(W_out):
+            contrib = np.tensordot(P.dout[:, :, i, j], P.w, axes=(1, 0))  # (N, C_in, KH, KW)
+            dxp[:, :, i:i + dh * (KH - 1) + 1:dh, j:j + dw * (KW - 1) + 1:dw] += contrib
+    return dxp[:, :, ph:ph + P.x.shape[2], pw:pw + P.x.shape[3]]

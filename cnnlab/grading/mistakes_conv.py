@@ -1,0 +1,179 @@
+"""Known mistakes of corr2d, conv1d and conv2d, computed from the reference.
+
+conv1d is handled as a conv2d with H = 1 (see `diagnose.normalize`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab import reference as R
+from cnnlab.grading.diagnose import Mistake
+
+__all__ = ["CORR2D", "CONV"]
+
+
+def _conv(P, dev, x=None, w=None, b="same", s=None, p=None, d=None):
+    return R.conv2d(P.x if x is None else x, P.w if w is None else w, P.b if b == "same" else b,
+                    P.s if s is None else s, P.p if p is None else p, P.d if d is None else d, device=dev)
+
+
+def _if(cond, value_fn):
+    return value_fn() if cond else None
+
+
+def _bias_axis(P, dev, shape):
+    if P.b is None:
+        return None
+    return _conv(P, dev, b=None) + P.b.reshape(shape)
+
+
+def _pad_one_side(P, dev, before: bool):
+    (ph, pw) = P.p
+    if ph == pw == 0:
+        return None
+    pad = ((0, 0), (0, 0), (ph, 0), (pw, 0)) if before else ((0, 0), (0, 0), (0, ph), (0, pw))
+    return _conv(P, dev, x=np.pad(P.x, pad), p=(0, 0))
+
+
+def _first_sample(P, dev, how):
+    if P.x.shape[0] == 1:
+        return None
+    one = _conv(P, dev, x=P.x[:1])
+    if how == "alone":
+        return one
+    if how == "zeros":  # the other samples keep their initial zeros (plus the bias, added at the end)
+        out = np.zeros((P.x.shape[0],) + one.shape[1:]) + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))
+        out[:1] = one
+        return out
+    return np.broadcast_to(one, (P.x.shape[0],) + one.shape[1:])
+
+
+def _swap(v):
+    return (v[1], v[0])
+
+
+CONV = [
+    Mistake("flipped", "Your output equals a true convolution (kernel flipped). {op} must compute "
+            "cross-correlation: multiply each window by the kernel as it is, without flipping it.",
+            lambda P, dev: _conv(P, dev, w=P.w[..., ::-1, ::-1])),
+    Mistake("flipped-rows", "Your output equals the result with the kernel flipped upside down (rows "
+            "reversed). {op} computes cross-correlation: do not flip the kernel.",
+            lambda P, dev: _conv(P, dev, w=P.w[..., ::-1, :]), only_2d=True),
+    Mistake("flipped-cols", "Your output equals the result with the kernel flipped left-right (columns "
+            "reversed). {op} computes cross-correlation: do not flip the kernel.",
+            lambda P, dev: _conv(P, dev, w=P.w[..., :, ::-1]), only_2d=True),
+    Mistake("bias-missing", "Your output equals the correct result without the bias: add b[c_out] to every "
+            "value of output channel c_out.", lambda P, dev: _if(P.b is not None, lambda: _conv(P, dev, b=None))),
+    Mistake("bias-last-axis", "The bias is broadcast along the wrong axis: `out + b` adds b along the last "
+            "axis (W), not the channel axis. Reshape it to (1, C_out, 1, 1) with b[None, :, None, None].",
+            lambda P, dev: _bias_axis(P, dev, (1, 1, 1, -1)) if not P.one_d else
+            _if(P.b is not None, lambda: _conv(P, dev, b=None) + P.b.reshape(1, 1, 1, -1))),
+    Mistake("bias-h-axis", "The bias is broadcast along the wrong axis (H instead of the channel axis): "
+            "reshape it to (1, C_out, 1, 1) with b[None, :, None, None].",
+            lambda P, dev: _bias_axis(P, dev, (1, 1, -1, 1)), only_2d=True),
+    Mistake("bias-per-channel", "The bias is added once per input channel (inside the loop over C_in): "
+            "add it once, after summing over the input channels.",
+            lambda P, dev: _if(P.b is not None and P.x.shape[1] > 1,
+                               lambda: _conv(P, dev, b=None) + P.x.shape[1] * P.b.reshape(1, -1, 1, 1))),
+    Mistake("padding-ignored", "Padding is ignored: your output equals the result with padding=0. Add "
+            "padding zeros on each side of x (pad2d) before sliding the kernel.",
+            lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(0, 0)))),
+    Mistake("padding-after", "Zeros are added only after the input (bottom/right): padding p means p zeros "
+            "on each side, before and after.", lambda P, dev: _pad_one_side(P, dev, False)),
+    Mistake("padding-before", "Zeros are added only before the input (top/left): padding p means p zeros "
+            "on each side, before and after.", lambda P, dev: _pad_one_side(P, dev, True)),
+    Mistake("padding-h-only", "Padding is applied along H only: pad W by pW as well.",
+            lambda P, dev: _if(P.p[1] > 0, lambda: _conv(P, dev, p=(P.p[0], 0))), only_2d=True),
+    Mistake("padding-w-only", "Padding is applied along W only: pad H by pH as well.",
+            lambda P, dev: _if(P.p[0] > 0, lambda: _conv(P, dev, p=(0, P.p[1]))), only_2d=True),
+    Mistake("padding-swapped", "The padding pair is swapped: padding=(pH, pW) pads H by pH and W by pW.",
+            lambda P, dev: _if(P.p[0] != P.p[1], lambda: _conv(P, dev, p=_swap(P.p))), only_2d=True),
+    Mistake("padding-total", "Padding is split between the sides (p//2 before and after): padding p means "
+            "p zeros on each side.", lambda P, dev: _if(max(P.p) > 0, lambda: _conv(P, dev, p=(P.p[0] // 2, P.p[1] // 2)))),
+    Mistake("padding-added", "You padded the input although padding is 0 (\"same\" padding): pad only by the "
+            "given padding.", lambda P, dev: _if(P.p == (0, 0), lambda: _conv(
+                P, dev, p=(0 if P.one_d else (P.w.shape[2] - 1) // 2, (P.w.shape[3] - 1) // 2)))),
+    Mistake("stride-ignored", "Stride is ignored: your output equals the result with stride 1. Move the "
+            "window by stride positions: the window of output (i, j) starts at (i·sH, j·sW).",
+            lambda P, dev: _if(P.s != (1, 1), lambda: _conv(P, dev, s=(1, 1)))),
+    Mistake("stride-h-only", "Stride is applied along H (rows) only: step by sW along W as well.",
+            lambda P, dev: _if(P.s[1] > 1, lambda: _conv(P, dev, s=(P.s[0], 1))), only_2d=True),
+    Mistake("stride-w-only", "Stride is applied along W (columns) only: step by sH along H as well.",
+            lambda P, dev: _if(P.s[0] > 1, lambda: _conv(P, dev, s=(1, P.s[1]))), only_2d=True),
+    Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW) steps by sH along H and sW along W.",
+            lambda P, dev: _if(P.s[0] != P.s[1], lambda: _conv(P, dev, s=_swap(P.s))), only_2d=True),
+    Mistake("stride-first", "Only the first entry of the stride pair is used, for both axes.",
+            lambda P, dev: _if(P.s[0] != P.s[1], lambda: _conv(P, dev, s=(P.s[0], P.s[0]))), only_2d=True),
+    Mistake("dilation-ignored", "Dilation is ignored: your output equals the result with dilation 1. With "
+            "dilation d, kernel taps are d positions apart: x[i·s + d·ki].",
+            lambda P, dev: _if(P.d != (1, 1), lambda: _conv(P, dev, d=(1, 1)))),
+    Mistake("dilation-swapped", "The dilation pair is swapped: dilation=(dH, dW).",
+            lambda P, dev: _if(P.d[0] != P.d[1], lambda: _conv(P, dev, d=_swap(P.d))), only_2d=True),
+    Mistake("dilation-one-axis", "Dilation is applied along one axis only.",
+            lambda P, dev: _if(P.d[0] > 1 and P.d[1] > 1, lambda: _conv(P, dev, d=(1, P.d[1]))), only_2d=True),
+    Mistake("dilation-plus-one", "Dilation is off by one: dilation 1 means a contiguous kernel (taps 1 apart), "
+            "dilation d puts d − 1 zeros between taps.",
+            lambda P, dev: _conv(P, dev, d=(P.d[0] + (not P.one_d), P.d[1] + 1))),
+    Mistake("first-channel", "Only input channel 0 is used: each filter must sum over all C_in input channels.",
+            lambda P, dev: _if(P.x.shape[1] > 1, lambda: _conv(P, dev, x=P.x[:, :1], w=P.w[:, :1]))),
+    Mistake("last-channel", "Only the last input channel counts: the sum over input channels is overwritten "
+            "(= instead of +=) in the channel loop.",
+            lambda P, dev: _if(P.x.shape[1] > 1, lambda: _conv(P, dev, x=P.x[:, -1:], w=P.w[:, -1:]))),
+    Mistake("channels-averaged", "The input channels are averaged, not summed: a filter's response is the sum "
+            "over all C_in channels.", lambda P, dev: _if(P.x.shape[1] > 1, lambda: (
+                _conv(P, dev, b=None) / P.x.shape[1] + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))))),
+    Mistake("first-sample", "Only the first sample of the batch is computed: loop over all N samples.",
+            lambda P, dev: _first_sample(P, dev, "alone")),
+    Mistake("first-sample-zeros", "Only the first sample of the batch is computed (the others are left at 0): "
+            "loop over all N samples.", lambda P, dev: _first_sample(P, dev, "zeros")),
+    Mistake("first-sample-copied", "Every sample of the batch gets the result of the first sample: index x[n], "
+            "not x[0].", lambda P, dev: _first_sample(P, dev, "copied")),
+    Mistake("first-filter", "Only the first filter is used: compute one output channel per filter, w[c_out].",
+            lambda P, dev: _if(P.w.shape[0] > 1, lambda: np.broadcast_to(
+                _conv(P, dev, w=P.w[:1], b=None if P.b is None else P.b[:1]), (P.x.shape[0], P.w.shape[0]) + _conv(P, dev).shape[2:]))),
+    Mistake("w-transposed", "The filters are indexed as w[c_in, c_out]: w has layout (C_out, C_in, KH, KW).",
+            lambda P, dev: _if(P.w.shape[0] == P.w.shape[1] > 1, lambda: _conv(P, dev, w=P.w.transpose(1, 0, 2, 3)))),
+    Mistake("hw-transposed", "Your output has H and W swapped (transposed): keep the layout (..., H_out, W_out).",
+            lambda P, dev: np.swapaxes(_conv(P, dev), -1, -2), only_2d=True),
+    Mistake("last-row-missing", "The last row and column of output positions are missing: there are "
+            "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 positions per axis (off by one).",
+            lambda P, dev: _conv(P, dev)[..., :-1, :-1], only_2d=True),
+    Mistake("last-col-missing", "The last output position along W is missing: there are "
+            "⌊(W + 2p − d·(K − 1) − 1)/s⌋ + 1 positions (off by one).", lambda P, dev: _conv(P, dev)[..., :-1]),
+    Mistake("last-row-only-missing", "The last output row is missing: there are ⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 "
+            "positions along H (off by one).", lambda P, dev: _conv(P, dev)[..., :-1, :], only_2d=True),
+]
+
+
+def _corr(x, k, dev):
+    return R.corr2d(x, k, device=dev)
+
+
+CORR2D = [
+    Mistake("flipped", "Your output equals a true convolution (kernel flipped). corr2d must compute "
+            "cross-correlation: multiply each window by the kernel as it is, without flipping it.",
+            lambda P, dev: _corr(P.x, P.k[::-1, ::-1], dev)),
+    Mistake("flipped-rows", "Your output equals the result with the kernel flipped upside down. corr2d "
+            "computes cross-correlation: do not flip the kernel.", lambda P, dev: _corr(P.x, P.k[::-1], dev)),
+    Mistake("flipped-cols", "Your output equals the result with the kernel flipped left-right. corr2d "
+            "computes cross-correlation: do not flip the kernel.", lambda P, dev: _corr(P.x, P.k[:, ::-1], dev)),
+    Mistake("kernel-transposed", "Your output equals the result with the kernel transposed (k.T): "
+            "k[a, b] multiplies x[i + a, j + b].", lambda P, dev: _corr(P.x, P.k.T, dev)),
+    Mistake("same-padding", "Your output is \"same\"-padded (as large as x): corr2d is the valid "
+            "correlation, of shape (H − KH + 1, W − KW + 1), without padding.",
+            lambda P, dev: R.conv2d(P.x[None, None], P.k[None, None], padding=((P.k.shape[0] - 1) // 2,
+                                    (P.k.shape[1] - 1) // 2), device=dev)[0, 0]),
+    Mistake("full", "Your output is the \"full\" correlation (padded by K − 1): corr2d is the valid "
+            "correlation, of shape (H − KH + 1, W − KW + 1).",
+            lambda P, dev: R.conv2d(P.x[None, None], P.k[None, None], padding=(P.k.shape[0] - 1, P.k.shape[1] - 1),
+                                    device=dev)[0, 0]),
+    Mistake("hw-transposed", "Your output is transposed (H and W swapped).", lambda P, dev: _corr(P.x, P.k, dev).T),
+    Mistake("last-row-missing", "The last row and column of outputs are missing: there are H − KH + 1 "
+            "positions along H (range(H - KH + 1)), not H − KH.", lambda P, dev: _corr(P.x, P.k, dev)[:-1, :-1]),
+    Mistake("last-col-missing", "The last column of outputs is missing: there are W − KW + 1 positions "
+            "along W.", lambda P, dev: _corr(P.x, P.k, dev)[:, :-1]),
+    Mistake("last-row-only-missing", "The last row of outputs is missing: there are H − KH + 1 positions "
+            "along H.", lambda P, dev: _corr(P.x, P.k, dev)[:-1, :]),
+    Mistake("elementwise-mean", "Each output is the mean of the window·kernel products, not their sum.",
+            lambda P, dev: _corr(P.x, P.k, dev) / P.k.size),
+]

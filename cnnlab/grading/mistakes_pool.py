@@ -1,0 +1,248 @@
+"""Known mistakes of max/avg pooling and their backward passes.
+
+Forward mistakes come from the reference on altered inputs; backward routing
+mistakes (ties, assign instead of accumulate, fixed position) are simulated
+by `_route`, a plain loop over the windows.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab import reference as R
+from cnnlab.grading.diagnose import Mistake
+
+__all__ = ["MAX_POOL", "AVG_POOL", "MAX_POOL_BACKWARD", "AVG_POOL_BACKWARD"]
+
+_NEG = -np.inf
+
+
+def _pool(kind, P, dev, x=None, k=None, s=None, p=None):
+    f = R.max_pool2d if kind == "max" else R.avg_pool2d
+    return f(P.x if x is None else x, P.k if k is None else k, P.s if s is None else s, P.p if p is None else p, device=dev)
+
+
+def _if(cond, fn):
+    return fn() if cond else None
+
+
+def _sw(v):
+    return (v[1], v[0])
+
+
+def _pad(x, p, value, where="both"):
+    (ph, pw) = p
+    before, after = (ph, pw) if where in ("both", "before") else (0, 0), (ph, pw) if where in ("both", "after") else (0, 0)
+    return np.pad(x, ((0, 0), (0, 0), (before[0], after[0]), (before[1], after[1])), constant_values=value)
+
+
+def _corner(P, last: bool):
+    """The element at a fixed corner of each window (what monotone test inputs cannot tell from the max)."""
+    xp = _pad(P.x, P.p, 0.0)
+    out = R.max_pool2d(P.x, P.k, P.s, P.p).shape  # (N, C, H_out, W_out)
+    (kh, kw), (sh, sw) = P.k, P.s
+    r0, c0 = (kh - 1, kw - 1) if last else (0, 0)
+    return xp[:, :, r0::sh, c0::sw][:, :, :out[2], :out[3]]
+
+
+def _ceil(kind, P, dev):
+    (sh, sw) = P.s
+    if sh == sw == 1:
+        return None
+    xp = np.pad(_pad(P.x, P.p, _NEG), ((0, 0), (0, 0), (0, sh - 1), (0, sw - 1)), constant_values=_NEG)
+    return _pool(kind, P, dev, x=xp, p=(0, 0))
+
+
+def forward(kind: str) -> list[Mistake]:
+    other = "avg" if kind == "max" else "max"
+    fill = _NEG if kind == "max" else 0.0
+    op = f"{kind}_pool2d"
+    out = [
+        Mistake("default-stride-1", "With stride=None, pooling's stride defaults to kernel_size (non-overlapping "
+                "windows), not 1: set stride = kernel_size when it is None.",
+                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1)))),
+        Mistake("stride-ignored", "The stride argument is ignored (you always step by kernel_size): use the stride "
+                "given, and kernel_size only when stride is None.",
+                lambda P, dev: _if(P.stride is not None and P.s != P.k, lambda: _pool(kind, P, dev, s=P.k))),
+        Mistake("stride-1", "The stride argument is ignored (you step by 1): the window of output (i, j) "
+                "starts at (i·sH, j·sW).", lambda P, dev: _if(P.s != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1)))),
+        Mistake("stride-one-axis", "The stride is applied along one axis only.",
+                lambda P, dev: _if(P.s[1] > 1, lambda: _pool(kind, P, dev, s=(P.s[0], 1)))),
+        Mistake("stride-other-axis", "The stride is applied along one axis only.",
+                lambda P, dev: _if(P.s[0] > 1, lambda: _pool(kind, P, dev, s=(1, P.s[1])))),
+        Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW).",
+                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _pool(kind, P, dev, s=_sw(P.s)))),
+        Mistake("kernel-swapped", "The kernel_size pair is swapped: kernel_size=(KH, KW) is KH rows by KW columns.",
+                lambda P, dev: _if(P.k[0] != P.k[1], lambda: _pool(kind, P, dev, k=_sw(P.k),
+                                                               s=P.s if P.stride is not None else _sw(P.k)))),
+        Mistake("other-kind", f"Your output equals {'average' if kind == 'max' else 'max'} pooling: {op} must take "
+                f"the {'maximum' if kind == 'max' else 'mean'} of each window.",
+                lambda P, dev: _pool(other, P, dev)),
+        Mistake("padding-ignored", "Padding is ignored: your output equals the result with padding=0.",
+                lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, p=(0, 0)))),
+        Mistake("padding-after", "Padding is added only after the input (bottom/right): padding p means p on each side.",
+                lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, P.p, fill, "after"), p=(0, 0)))),
+        Mistake("padding-before", "Padding is added only before the input (top/left): padding p means p on each side.",
+                lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, P.p, fill, "before"), p=(0, 0)))),
+        Mistake("padding-swapped", "The padding pair is swapped: padding=(pH, pW).",
+                lambda P, dev: _if(P.p[0] != P.p[1] and 2 * P.p[1] <= P.k[0] and 2 * P.p[0] <= P.k[1],
+                                   lambda: _pool(kind, P, dev, p=_sw(P.p)))),
+        Mistake("last-element", "Your output takes the last (bottom-right) element of each window instead of "
+                f"its {'maximum' if kind == 'max' else 'mean'}.", lambda P, dev: _corner(P, True)),
+        Mistake("first-element", "Your output takes the first (top-left) element of each window instead of "
+                f"its {'maximum' if kind == 'max' else 'mean'}.", lambda P, dev: _corner(P, False)),
+        Mistake("over-channels", "The window also spans the channels: pool each channel separately, over "
+                "x[n, c, window] only.", lambda P, dev: _if(P.x.shape[1] > 1, lambda: np.broadcast_to(
+                    _pool(kind, P, dev).max(axis=1, keepdims=True) if kind == "max" else
+                    _pool(kind, P, dev).mean(axis=1, keepdims=True), _pool(kind, P, dev).shape))),
+        Mistake("ceil", "Your output has an extra, partial window at the end (ceil instead of floor): there are "
+                "⌊(H + 2p − K)/s⌋ + 1 windows per axis.", lambda P, dev: _ceil(kind, P, dev)),
+        Mistake("last-missing", "The last row and column of windows are missing: there are ⌊(H + 2p − K)/s⌋ + 1 "
+                "windows per axis (off by one).", lambda P, dev: _pool(kind, P, dev)[..., :-1, :-1]),
+        Mistake("hw-transposed", "Your output has H and W swapped (transposed).",
+                lambda P, dev: np.swapaxes(_pool(kind, P, dev), -1, -2)),
+    ]
+    if kind == "max":
+        out.insert(8, Mistake("zero-padding", "Max pooling pads with zeros here: it must pad with −inf (padding never "
+                              "wins the max), so a window of negative values keeps its negative maximum.",
+                              lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, P.p, 0.0), p=(0, 0)))))
+        out.insert(9, Mistake("min", "Your output takes the minimum of each window, not the maximum.",
+                              lambda P, dev: -R.max_pool2d(-_pad(P.x, P.p, np.inf), P.k, P.s, 0, device=dev)))
+    else:
+        kk = lambda P: P.k[0] * P.k[1]  # noqa: E731
+        out += [
+            Mistake("sum", "Your output is the sum of each window, not its mean: divide by KH·KW.",
+                    lambda P, dev: _pool(kind, P, dev) * kk(P)),
+            Mistake("exclude-pad", "Padding zeros are left out of the average: avg_pool2d (like torch's default, "
+                    "count_include_pad=True) divides by KH·KW in every window, padding included.",
+                    lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev) / _pool(kind, P, dev, x=np.ones_like(P.x)))),
+            Mistake("divisor-kh", "The window sum is divided by the wrong count: divide by KH·KW.",
+                    lambda P, dev: _if(P.k[0] != P.k[1], lambda: _pool(kind, P, dev) * kk(P) / P.k[0] ** 2)),
+            Mistake("divisor-kw", "The window sum is divided by the wrong count: divide by KH·KW.",
+                    lambda P, dev: _if(P.k[0] != P.k[1], lambda: _pool(kind, P, dev) * kk(P) / P.k[1] ** 2)),
+        ]
+    return out
+
+
+MAX_POOL = forward("max")
+AVG_POOL = forward("avg")
+
+
+# ------------------------------------------------------------------ backward
+def _route(P, pick: str, assign: bool = False, stride=None, use_dout: bool = True, divide: str = "k"):
+    """dx by an explicit loop over windows.
+
+    pick: "first"/"last"/"all" maxima, "corner-last"/"corner-first" element, "mean" (avg pooling).
+    """
+    N, C, H, W = P.x.shape
+    (kh, kw), (ph, pw) = P.k, P.p
+    sh, sw = P.s if stride is None else stride
+    fill = 0.0 if pick == "mean" else _NEG
+    xp = _pad(P.x, P.p, fill)
+    dxp = np.zeros_like(xp)
+    ones = _pad(np.ones_like(P.x), P.p, 0.0)
+    _, _, H_out, W_out = P.dout.shape
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rs, cs = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
+                    win = xp[n, c, rs, cs]
+                    if win.shape != (kh, kw):
+                        return None
+                    g = P.dout[n, c, i, j] if use_dout else 1.0
+                    mask = np.zeros(win.shape, dtype=bool)
+                    if pick == "mean":
+                        mask[:] = True
+                        g = g / (kh * kw if divide == "k" else ones[n, c, rs, cs].sum())
+                    elif pick == "all":
+                        mask = win == win.max()
+                    elif pick in ("first", "last"):
+                        flat = win.ravel()
+                        idx = int(np.argmax(flat)) if pick == "first" else flat.size - 1 - int(np.argmax(flat[::-1]))
+                        mask.flat[idx] = True
+                    else:
+                        mask[(kh - 1, kw - 1) if pick == "corner-last" else (0, 0)] = True
+                    region = dxp[n, c, rs, cs]  # a view into dxp
+                    if assign == "window":
+                        region[...] = mask * g
+                    elif assign:
+                        region[mask] = g
+                    else:
+                        region[mask] += g
+    return dxp[:, :, ph:ph + H, pw:pw + W]
+
+
+def _overlap(P):
+    return P.s[0] < P.k[0] or P.s[1] < P.k[1]
+
+
+def _bwd(kind, P, dev, x=None, s=None, p=None):
+    f = R.max_pool2d_backward if kind == "max" else R.avg_pool2d_backward
+    return f(P.dout, P.x if x is None else x, P.k, P.s if s is None else s, P.p if p is None else p, device=dev)
+
+
+_ACC = ("gradients are assigned (=) instead of accumulated (+=): where windows overlap, a pixel must receive "
+        "the sum of the gradients of every window that uses it")
+
+
+def backward(kind: str) -> list[Mistake]:
+    pick = "first" if kind == "max" else "mean"
+    fill = _NEG if kind == "max" else 0.0
+    out = [
+        Mistake("assigned", f"dx: {_ACC}.", lambda P, dev: _if(_overlap(P), lambda: _route(P, pick, assign=True))),
+        Mistake("padded", "dx still includes the padding: compute the gradient of the padded input, then crop it, "
+                "dx = dx_padded[:, :, pH:pH + H, pW:pW + W].",
+                lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0)))),
+        Mistake("crop-start", "dx is cropped from the wrong place: crop dx_padded[:, :, pH:pH + H, pW:pW + W].",
+                lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0))
+                                   [:, :, :P.x.shape[2], :P.x.shape[3]])),
+        Mistake("default-stride-1", "With stride=None, pooling's stride defaults to kernel_size, not 1.",
+                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _route(P, pick, stride=(1, 1)))),
+        Mistake("stride-ignored", "The stride argument is ignored (you step by kernel_size).",
+                lambda P, dev: _if(P.stride is not None and P.s != P.k, lambda: _route(P, pick, stride=P.k))),
+        Mistake("stride-1", "The stride argument is ignored (you step by 1).",
+                lambda P, dev: _if(P.s != (1, 1), lambda: _route(P, pick, stride=(1, 1)))),
+        Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW).",
+                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _route(P, pick, stride=_sw(P.s)))),
+    ]
+    if kind == "max":
+        out += [
+            Mistake("avg", "dx equals the gradient of average pooling: max pooling sends each upstream value only "
+                    "to the position of the window's maximum.", lambda P, dev: _bwd("avg", P, dev)),
+            Mistake("whole-window", "dx sends the upstream value to every element of the window: only the "
+                    "maximum's position receives it.", lambda P, dev: _route(P, "mean") * P.k[0] * P.k[1]),
+            Mistake("mask-only", "dx marks the maxima with 1 instead of passing on the upstream gradient dout.",
+                    lambda P, dev: _route(P, "first", use_dout=False)),
+            Mistake("corner-last", "dx sends the gradient to the last (bottom-right) element of each window, "
+                    "not to its maximum.", lambda P, dev: _route(P, "corner-last")),
+            Mistake("corner-first", "dx sends the gradient to the first (top-left) element of each window, "
+                    "not to its maximum.", lambda P, dev: _route(P, "corner-first")),
+            Mistake("ties-all", "When a window holds several equal maxima, your dx sends the gradient to every one "
+                    "of them; like torch, send it only to the first maximum in row-major order (np.argmax).",
+                    lambda P, dev: _route(P, "all")),
+            Mistake("ties-last", "When a window holds several equal maxima, your dx sends the gradient to the last "
+                    "one; like torch, send it to the first maximum in row-major order (np.argmax).",
+                    lambda P, dev: _route(P, "last")),
+            Mistake("assigned-ties", f"dx: {_ACC}.", lambda P, dev: _route(P, "all", assign=True)),
+            Mistake("assigned-window", f"dx: {_ACC}; writing mask·dout into the whole window (dx[window] = ...) "
+                    "also erases the gradients already stored there by earlier windows.",
+                    lambda P, dev: _if(_overlap(P), lambda: _route(P, "first", assign="window"))),
+            Mistake("assigned-window-ties", f"dx: {_ACC}; writing mask·dout into the whole window (dx[window] = ...) "
+                    "also erases the gradients already stored there by earlier windows.",
+                    lambda P, dev: _if(_overlap(P), lambda: _route(P, "all", assign="window"))),
+        ]
+    else:
+        out += [
+            Mistake("not-divided", "dx is not divided by the window size: each of the KH·KW elements of a window "
+                    "receives dout / (KH·KW).", lambda P, dev: _bwd(kind, P, dev) * P.k[0] * P.k[1]),
+            Mistake("max", "dx equals the gradient of max pooling: average pooling spreads dout / (KH·KW) over "
+                    "the whole window.", lambda P, dev: _bwd("max", P, dev)),
+            Mistake("exclude-pad", "dx divides by the number of non-padding elements: avg_pool2d divides by "
+                    "KH·KW in every window (padding included).",
+                    lambda P, dev: _if(P.p != (0, 0), lambda: _route(P, "mean", divide="count"))),
+        ]
+    return out
+
+
+MAX_POOL_BACKWARD = backward("max")
+AVG_POOL_BACKWARD = backward("avg")

@@ -1,0 +1,173 @@
+"""`check(name, fn)`: run a student's function on worked examples and seeded
+random cases, compare with `cnnlab.reference`, and explain the first failure.
+
+Nothing the student's function does makes `check` raise (KeyboardInterrupt
+excepted): exceptions, SystemExit, forbidden calls, time-outs, garbage
+results and mutated inputs all become a failed `CheckResult`.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from cnnlab.grading import compare, diagnose, registry
+from cnnlab.grading.cases import Case, describe, params
+from cnnlab.grading.guard import forbid
+from cnnlab.grading.limits import TimeLimit, call_with_limit
+from cnnlab.grading.mistakes_misc import diagnose_size
+from cnnlab.grading.result import CheckResult
+
+__all__ = ["check", "DEFAULT_TIME_LIMIT"]
+
+DEFAULT_TIME_LIMIT = 10.0  # seconds for all of a check's calls together
+
+
+def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
+    """Grade the student's implementation `fn` of the exercise `name`.
+
+    Args:
+        name: one of `cnnlab.grading.REGISTRY` ("corr2d", "conv2d", "max_pool2d_backward", ...).
+        fn: the student's function, called positionally with the DESIGN §2 signature.
+        seed: seeds the random cases; the same seed gives the same cases and verdict.
+        trials: number of random cases after the worked examples and feature cases
+            (default: the exercise's own, 8 or 20).
+        device: torch device of the reference; None picks CUDA when available.
+            Grades are the same on CPU and GPU (float64, TF32 off).
+        time_limit: seconds allowed for all the calls of `fn` together; None for no limit.
+
+    Returns:
+        A `CheckResult`; `.raise_if_failed()` turns a failure into AssertionError.
+
+    Raises:
+        ValueError: `name` is not a registered exercise (an instructor's mistake).
+    """
+    spec = registry.get(name)
+    if not callable(fn):
+        return CheckResult(name, False, f"{name}: expected a function, got an object of type {type(fn).__name__}.")
+    cases = registry.build_cases(name, seed, trials)
+    deadline = None if time_limit is None else time.monotonic() + float(time_limit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
+        for i, case in enumerate(cases, 1):
+            where = f"{case.label} (case {i} of {len(cases)}, seed {seed})"
+            problem = _run_case(spec, fn, case, device, deadline, time_limit, where)
+            if problem is not None:
+                return CheckResult(name, False, problem, i)
+    n_worked = sum(c.label.startswith("worked") for c in cases)
+    return CheckResult(name, True, f"{name}: passed all {len(cases)} cases ({n_worked} worked examples, "
+                                   f"{len(cases) - n_worked} feature and random cases; seed {seed}).", len(cases))
+
+
+def _exc_text(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # a student's exception whose __str__ fails
+        text = "<unprintable>"
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _copy(v):
+    return np.array(v, copy=True) if isinstance(v, np.ndarray) else v  # ints, tuples, None: immutable
+
+
+def _run_case(spec, fn, case: Case, device, deadline, time_limit, where) -> str | None:
+    name = spec.name
+    head = f"{name} failed on {where}.\n  Call: {describe(name, case)}\n"
+    expected = None if case.error else spec.expected(case, device)  # note: outside the guard
+    args = tuple(_copy(v) for v in case.values)
+    left = None if deadline is None else deadline - time.monotonic()
+    calls: list = []
+    try:
+        with forbid(fn) as calls, np.errstate(all="ignore"):
+            result = call_with_limit(lambda: fn(*args), left)
+    except TimeLimit:
+        return (head + f"  Problem: the time limit of {time_limit:g} s (for all cases together) ran out during "
+                f"this call; the input above is the one that was too slow. Vectorize the inner loops (sum over a "
+                f"window with numpy, not element by element).")
+    except (Exception, SystemExit) as exc:
+        if calls:
+            return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called."
+        if case.error and isinstance(exc, ValueError):
+            return None
+        if case.error:
+            return head + f"  Problem: it must raise {case.error}, but raised {_exc_text(exc)}."
+        return head + f"  Problem: your function raised {_exc_text(exc)}." + _exception_hint(exc)
+    if calls:  # the student caught our ForbiddenCall and carried on
+        return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called."
+    if case.error:
+        shown = repr(result) if isinstance(result, (int, float, np.generic)) else f"an object of type {type(result).__name__}"
+        return head + f"  Problem: it must raise {case.error} (the output would be empty), but returned {shown}."
+    for arg_name, orig, arg in zip(case.names, case.values, args):
+        if isinstance(orig, np.ndarray) and not (type(arg) is np.ndarray and arg.shape == orig.shape
+                                                 and np.array_equal(arg, orig, equal_nan=True)):
+            return (head + f"  Problem: your function modified its input `{arg_name}` in place. Work on a copy "
+                    f"(e.g. np.pad returns a new array; x.copy()); never change the caller's arrays.")
+    return _compare(spec, case, result, expected, device, head)
+
+
+def _exception_hint(exc) -> str:
+    if isinstance(exc, TypeError) and ("argument" in str(exc)):
+        return "\n  Hint: check the signature; arguments are passed positionally in the order of the exercise."
+    if isinstance(exc, IndexError):
+        return "\n  Hint: an index ran past the end of an array: check the number of output positions and the padding."
+    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+        return "\n  Hint: two arrays' shapes do not match: print the shapes of the window, the kernel and the bias."
+    if isinstance(exc, RecursionError):
+        return "\n  Hint: the function calls itself without end."
+    return ""
+
+
+def _compare(spec, case, result, expected, device, head) -> str | None:
+    name = spec.name
+    P = params(name, case)
+    if spec.kind == "int":
+        problem = compare.int_problem(result, expected)
+        if problem is None:
+            return None
+        cause = diagnose_size(P, result) if isinstance(result, (int, float, np.integer, np.floating)) else None
+        return head + f"  Problem: {problem}." + (f"\n  Likely cause: {cause}" if cause else "")
+    if spec.outputs:
+        return _compare_tuple(spec, case, result, expected, device, head, P)
+    problem = compare.array_problem(result, expected)
+    if problem is None:
+        return None
+    cause = diagnose.diagnose(name, P, result, expected, device, spec.mistakes)
+    return head + f"  Problem: {problem}." + _show(case, result, expected) + (f"\n  Likely cause: {cause}" if cause else "")
+
+
+def _compare_tuple(spec, case, result, expected, device, head, P) -> str | None:
+    names = spec.outputs
+    what = f"({', '.join(names)})"
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        got = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) else \
+            f"an object of type {type(result).__name__}"
+        return head + f"  Problem: it must return a tuple {what}; it returned {got}."
+    shapes = [getattr(r, "shape", None) for r in result]
+    want = [e.shape for e in expected]
+    if shapes != want and sorted(map(str, shapes)) == sorted(map(str, want)):
+        return head + f"  Problem: the results come in the wrong order (shapes {shapes}); return {what} with shapes {want}."
+    for k, (part, exp) in enumerate(zip(result, expected)):
+        problem = compare.array_problem(part, exp, what=f"{names[k]} (item {k} of the result)")
+        if problem is not None:
+            cause = diagnose.diagnose(spec.name, P, part, exp, device, spec.mistakes, output=k)
+            return head + f"  Problem: {problem}." + (f"\n  Likely cause: {cause}" if cause else "")
+    return None
+
+
+def _show(case: Case, result, expected) -> str:
+    """For worked examples, print the small arrays in full."""
+    if not case.label.startswith("worked") or expected.size > 40:
+        return ""
+
+    def fmt(a):
+        return np.array2string(np.squeeze(a), precision=4, suppress_small=True).replace("\n", "\n      ")
+
+    text = "".join(f"\n  {n} =\n      {fmt(v)}" for n, v in zip(case.names, case.values)
+                   if isinstance(v, np.ndarray) and v.size <= 40)
+    text += f"\n  expected =\n      {fmt(expected)}"
+    if type(result) is np.ndarray and result.dtype.kind in "fiu" and result.size <= 60:
+        text += f"\n  got =\n      {fmt(result)}"
+    return text

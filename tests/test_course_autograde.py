@@ -1,0 +1,347 @@
+"""Sandboxed parallel autograding: the demo class and a catalogue of bad submissions.
+
+Every submission below is graded in ONE batch (module fixture) in a scratch
+copy of the course; each test then asserts one student's score and reason.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import socket
+import uuid
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnlab.course.config import COURSE_ROOT, Limits
+from cnnlab.course.demo import EXPECTED, build_demo_class, student_notebook
+from cnnlab.course.sandbox import bwrap_path
+
+pytestmark = [pytest.mark.ps1, pytest.mark.slow]
+HAVE_BWRAP = bwrap_path() is not None
+TOKEN = uuid.uuid4().hex[:8]
+LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
+
+
+def needs_bwrap():
+    if HAVE_BWRAP:
+        return
+    if os.environ.get("CI"):
+        pytest.fail("bubblewrap (bwrap) is required in CI: .ci/run installs it")
+    pytest.skip("bubblewrap (bwrap) not installed: `apt-get install bubblewrap` to run the sandbox tests")
+
+
+# ------------------------------------------------------------------ builders
+def _released():
+    return nbformat.read(COURSE_ROOT / "exercises" / "ps1" / "ps1.ipynb", as_version=4)
+
+
+def _find(nb, grade_id):
+    for i, cell in enumerate(nb.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return i, cell
+    raise KeyError(grade_id)
+
+
+def _solution(**cells):
+    """The full solution with some solution cells replaced (grade_id=source)."""
+    nb = student_notebook("ps1")
+    for gid, src in cells.items():
+        _find(nb, gid)[1].source = src
+    return nb
+
+
+def _stub(gid):
+    return _find(_released(), gid)[1].source
+
+
+def _sol_src(gid):
+    return _find(student_notebook("ps1"), gid)[1].source
+
+
+def _with_test_cell(edit):
+    nb = _solution(conv2d_solution=_stub("conv2d_solution"))
+    edit(nb)
+    return nb
+
+
+def _edit_test(nb):
+    _find(nb, "test_conv2d")[1].source = '"""Edited by the student."""\nassert True'
+
+
+def _delete_test(nb):
+    del nb.cells[_find(nb, "test_conv2d")[0]]
+
+
+def _strip_test(nb):
+    cell = _find(nb, "test_conv2d")[1]
+    cell.metadata = {}
+
+
+def _duplicate_test(nb):
+    i, cell = _find(nb, "test_conv2d")
+    nb.cells.insert(i + 1, copy.deepcopy(cell))
+
+
+READ_SECRETS = f'''
+import json, os
+_found = []
+for _path in [{str(COURSE_ROOT / "solutions" / "ps1" / "ps1.ipynb")!r}, "@ROOT@/solutions/ps1/ps1.ipynb",
+              {str(COURSE_ROOT / "gradebook.db")!r}, "@ROOT@/gradebook.db", "../../../gradebook.db",
+              "../../../../spec.json"]:
+    try:
+        with open(_path, "rb") as _fh:
+            _data = _fh.read()
+        _found.append(_path)
+        if _path.endswith(".ipynb"):
+            for _c in json.loads(_data)["cells"]:
+                if _c["metadata"].get("nbgrader", {{}}).get("solution"):
+                    exec("".join(_c["source"]).replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""))
+    except OSError as _exc:
+        print("BLOCKED", _path, type(_exc).__name__)
+print("LEAKED" if _found else "NOTHING LEAKED", _found)
+'''
+
+WRITE_OUTSIDE = f'''
+_targets = [{str(COURSE_ROOT / ("pwned_" + TOKEN + ".txt"))!r}, "@ROOT@/pwned_{TOKEN}.txt",
+            "/tmp/cnnlab_pwned_{TOKEN}.txt", "../../../gradebook.db"]
+for _t in _targets:
+    try:
+        with open(_t, "a") as _fh:
+            _fh.write("pwned")
+        print("WROTE", _t)
+    except OSError as _exc:
+        print("BLOCKED", _t, type(_exc).__name__)
+'''
+
+NETWORK = '''
+import socket
+try:
+    socket.create_connection(("127.0.0.1", @PORT@), timeout=3).close()
+    print("NETWORK OPEN")
+except OSError as _exc:
+    print("NETWORK BLOCKED", type(_exc).__name__)
+'''
+
+# student -> (notebook builder | raw text | None, expected score, status, words in the reason, needs bwrap)
+CATALOGUE = {
+    "infinite_loop": (lambda: _solution(corr2d_solution="def corr2d(x, k):\n    while True:\n        pass"),
+                      11, "graded", ["test_corr2d", "CellTimeoutError"], False),
+    "swallows_interrupt": (lambda: _solution(conv1d_solution=(
+        "import time\n\ndef conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n"
+        "    while True:\n        try:\n            time.sleep(0.05)\n        except KeyboardInterrupt:\n            pass")),
+        9, "stuck", ["test_conv1d", "ignored the interrupt", "cells not run"], False),
+    "output_flood": (lambda: _solution(pad2d_solution=(
+        "for _i in range(100000):\n    print('spam', _i)\n\n" + _sol_src("pad2d_solution").replace(
+            "    x = np.asarray(x)", "    print('x' * 1_000_000)\n    x = np.asarray(x)"))),
+        13, "graded", ["all tests passed"], False),
+    "memory_blowup": (lambda: _solution(corr2d_solution=(
+        "def corr2d(x, k):\n    hog = []\n    while True:\n        hog.append(np.ones(10**7))")),
+        11, "graded", ["test_corr2d", "MemoryError"], False),
+    "kernel_death": (lambda: _solution(conv1d_solution=(
+        "import os\n\ndef conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n    os._exit(1)")),
+        9, "kernel died", ["test_conv1d", "DeadKernelError", "cells not run"], False),
+    "traceback_suppressed": (lambda: _solution(corr2d_solution=(
+        "import sys\nget_ipython().showtraceback = lambda *args, **kwargs: None\n"
+        "sys.excepthook = lambda *args: None\n"
+        "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n\n"
+        "def corr2d(x, k):\n    raise NotImplementedError()")),
+        11, "graded", ["test_corr2d"], False),
+    "edited_test": (lambda: _with_test_cell(_edit_test), 7, "graded", ["test_conv2d", "NotImplementedError"], False),
+    "deleted_test": (lambda: _with_test_cell(_delete_test), 7, "graded", ["test_conv2d", "NotImplementedError"], False),
+    "stripped_test": (lambda: _with_test_cell(_strip_test), 7, "graded", ["test_conv2d", "NotImplementedError"], False),
+    "duplicated_test": (lambda: _duplicate_test(nb := _solution()) or nb, 13, "graded",
+                        ["duplicate cell 'test_conv2d'"], False),
+    "invalid_json": ('{"cells": [{"cell_type": "code", ', 0, "invalid", ["not valid JSON"], False),
+    "missing_notebook": (None, 0, "missing", ["no ps1.ipynb"], False),
+    "misnamed_notebook": ("MISNAMED", 0, "missing", ["no ps1.ipynb", "ps1-final.ipynb", "rename"], False),
+    "eq_spoof": (lambda: _solution(corr2d_solution=(
+        "class AlwaysEqual:\n    shape = (3, 3)\n\n    def __eq__(self, other):\n        return True\n\n"
+        "    def __array__(self, dtype=None, copy=None):\n        return np.zeros((3, 3))\n\n\n"
+        "def corr2d(x, k):\n    return AlwaysEqual()")),
+        11, "graded", ["test_corr2d", "numpy array"], False),
+    "stderr_warnings": (lambda: _solution(corr2d_solution=(
+        "import sys, warnings\nwarnings.simplefilter('always')\n\n" + _sol_src("corr2d_solution").replace(
+            "    x = np.asarray(x, dtype=float)",
+            "    warnings.warn('corr2d: converting to float64', UserWarning)\n"
+            "    warnings.warn('corr2d: slow path', RuntimeWarning)\n    x = np.asarray(x, dtype=float)"))),
+        13, "graded", ["all tests passed"], False),
+    "hard_coded_visible": (lambda: _solution(conv1d_solution=(
+        "def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n"
+        "    if x.shape == (1, 1, 5):\n        return np.array([[[-2.0, -2.0, -2.0]]])\n"
+        "    return np.zeros((x.shape[0], w.shape[0], (x.shape[2] + 2 * padding - 3) // stride + 1))")),
+        11, "graded", ["test_conv1d", "conv1d failed"], False),
+    "reads_secrets": (lambda: _solution(**{g: _stub(g) for g in ("corr2d_solution", "pad2d_solution",
+                                                                 "conv_output_size_solution", "conv2d_solution",
+                                                                 "conv1d_solution")},
+                                        params_solution=READ_SECRETS),
+                      0, "graded", ["test_corr2d: NotImplementedError"], True),
+    "writes_outside": (lambda: _solution(params_solution=_sol_src("params_solution") + "\n" + WRITE_OUTSIDE),
+                       13, "graded", ["all tests passed"], True),
+    "opens_socket": (lambda: _solution(params_solution=_sol_src("params_solution") + "\n" + NETWORK),
+                     13, "graded", ["all tests passed"], True),
+}
+
+
+@pytest.fixture(scope="module")
+def listener():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    srv.setblocking(False)
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A scratch copy of the course (config, solutions, release): tests never touch the repo's gradebook."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy2(COURSE_ROOT / "nbgrader_config.py", root)
+    shutil.copytree(COURSE_ROOT / "solutions" / "ps1", root / "solutions" / "ps1")
+    shutil.copytree(COURSE_ROOT / "exercises" / "ps1", root / "exercises" / "ps1")
+    return root
+
+
+@pytest.fixture(scope="module")
+def submissions(course, listener, tmp_path_factory):
+    """The demo class and the catalogue, as DIR/<student>/ps1/."""
+    subs = tmp_path_factory.mktemp("submissions")
+    build_demo_class(subs)
+    for sid, (build, *_rest, sandbox_only) in CATALOGUE.items():
+        if sandbox_only and not HAVE_BWRAP:
+            continue
+        folder = subs / sid / "ps1"
+        folder.mkdir(parents=True)
+        if build is None:
+            (folder / "notes.txt").write_text("I could not finish, sorry")
+        elif build == "MISNAMED":
+            nbformat.write(_solution(), folder / "ps1-final.ipynb")
+        elif isinstance(build, str):
+            (folder / "ps1.ipynb").write_text(build)
+        else:
+            text = nbformat.writes(build()).replace("@ROOT@", str(course))
+            (folder / "ps1.ipynb").write_text(text.replace("@PORT@", str(listener.getsockname()[1])))
+    return subs
+
+
+@pytest.fixture(scope="module")
+def batch(course, submissions):
+    """Grade the demo class and the whole catalogue in one run with 2 workers."""
+    from cnnlab.course.autograde import autograde
+
+    results = autograde("ps1", submissions, root=course, workers=2, limits=LIMITS, progress=False)
+    return {r["student"]: r for r in results}
+
+
+def _assert_graded(batch, sid, score, status, words):
+    res = batch[sid]
+    assert res["score"] == score, f"{sid}: {res['score']} != {score} ({res['status']}: {res['reason']})"
+    assert res["status"] == status, f"{sid}: {res['status']} ({res['reason']})"
+    for word in words:
+        assert word in res["reason"], f"{sid}: {word!r} not in {res['reason']!r}"
+    assert res["max_score"] == 13
+
+
+@pytest.mark.parametrize("sid", sorted(EXPECTED))
+def test_demo_class_scores(batch, sid):
+    words = {"full_solution": ["all tests passed"], "blank_release": ["NotImplementedError"],
+             "kernel_flipped": ["test_corr2d", "flipped"], "hard_coded": ["test_corr2d"],
+             "bias_forgotten": ["test_conv2d"], "padding_one_side": ["test_pad2d"],
+             "fc_bias_forgotten": ["372, got 360"]}[sid]
+    _assert_graded(batch, sid, EXPECTED[sid], "graded", words)
+
+
+@pytest.mark.parametrize("sid", sorted(s for s, v in CATALOGUE.items() if not v[-1]))
+def test_bad_submission(batch, sid):
+    _build, score, status, words, _sandbox = CATALOGUE[sid]
+    _assert_graded(batch, sid, score, status, words)
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("sid", sorted(s for s, v in CATALOGUE.items() if v[-1]))
+def test_sandboxed_submission(batch, sid):
+    needs_bwrap()
+    _build, score, status, words, _sandbox = CATALOGUE[sid]
+    _assert_graded(batch, sid, score, status, words)
+
+
+def _outputs(res):
+    nb = nbformat.reads(res["notebooks"]["ps1.ipynb"], as_version=4)
+    return "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+@pytest.mark.sandbox
+def test_sandbox_hides_solutions_and_gradebooks(batch):
+    needs_bwrap()
+    text = _outputs(batch["reads_secrets"])
+    assert "NOTHING LEAKED []" in text and text.count("BLOCKED") == 6, text[-2000:]
+
+
+@pytest.mark.sandbox
+def test_sandbox_blocks_writes_outside_the_working_copy(batch, course):
+    needs_bwrap()
+    assert not (COURSE_ROOT / f"pwned_{TOKEN}.txt").exists()
+    assert not (course / f"pwned_{TOKEN}.txt").exists()
+    assert not Path(f"/tmp/cnnlab_pwned_{TOKEN}.txt").exists()
+    assert "WROTE" not in _outputs(batch["writes_outside"]).replace(f"/tmp/cnnlab_pwned_{TOKEN}.txt", "")
+
+
+@pytest.mark.sandbox
+def test_sandbox_has_no_network(batch, listener):
+    needs_bwrap()
+    assert "NETWORK BLOCKED" in _outputs(batch["opens_socket"])
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+
+
+def test_output_flood_is_capped(batch):
+    res = batch["output_flood"]
+    assert len(res["notebooks"]["ps1.ipynb"]) < 2_000_000
+    assert "output truncated" in res["notebooks"]["ps1.ipynb"]
+
+
+def test_parent_records_gradebook_csv_and_feedback(batch, course):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sid, res in batch.items():
+            assert gb.find_submission("ps1", sid).score == res["score"], sid
+    rows = (course / "grades.csv").read_text().splitlines()
+    assert rows[0] == "student,assignment,score,max_score,status,reason" and len(rows) == len(batch) + 1
+    html = (course / "feedback" / "full_solution" / "ps1" / "ps1.html").read_text()
+    assert "test_conv2d" in html and "BEGIN HIDDEN TESTS" not in html and "check(&quot;conv2d" not in html
+    assert 'check("conv2d"' not in html
+    assert (course / "autograded" / "kernel_flipped" / "ps1" / "ps1.ipynb").exists()
+
+
+def test_same_scores_twice(batch, course, submissions, tmp_path):
+    from cnnlab.course.autograde import autograde
+
+    subs = tmp_path / "again"
+    for sid in ("kernel_flipped", "duplicated_test", "eq_spoof"):
+        shutil.copytree(submissions / sid / "ps1", subs / sid / "ps1")
+    again = autograde("ps1", subs, root=course, workers=2, limits=LIMITS, progress=False)
+    for res in again:
+        assert (res["score"], res["status"]) == (batch[res["student"]]["score"], batch[res["student"]]["status"])
+
+
+def test_collect_layouts(tmp_path):
+    from cnnlab.course.autograde import collect_submissions
+
+    src = tmp_path / "in"
+    (src / "ann" / "ps1").mkdir(parents=True)
+    (src / "ann" / "ps1" / "ps1.ipynb").write_text("{}")
+    (src / "bob").mkdir()
+    (src / "bob" / "ps1.ipynb").write_text("{}")
+    with zipfile.ZipFile(src / "cyd.zip", "w") as zf:
+        zf.writestr("cyd/ps1/ps1.ipynb", "{}")
+        zf.writestr("../../evil.txt", "no")
+    (src / "ps1_dan_attempt_2024-01-01-10-00-00_ps1.ipynb").write_text("{}")
+    found = collect_submissions(src, "ps1", tmp_path / "scratch")
+    assert sorted(found) == ["ann", "bob", "cyd", "dan"]
+    assert all((p / "ps1.ipynb").exists() for p in found.values())
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "scratch" / "evil.txt").exists()

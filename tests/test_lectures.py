@@ -1,0 +1,141 @@
+"""Every lectures/*.ipynb: stored clean, follows the skeleton, runs headless on CPU.
+
+The execution tests run each notebook top to bottom with nbclient (kernel
+``python3``, CUDA hidden) and fail on any error or when the notebook takes
+longer than its budget: ``CNNLAB_LECTURE_BUDGET`` seconds (default 75; each
+lecture aims at 60 s on an idle CPU) and, when every lecture ran in this
+session, all of them together longer than ``CNNLAB_LECTURES_TOTAL`` (default 300).
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+
+ROOT = Path(__file__).resolve().parents[1]
+LECTURE_DIR = ROOT / "lectures"
+LECTURES = sorted(LECTURE_DIR.glob("*.ipynb"))
+BUDGET_S = float(os.environ.get("CNNLAB_LECTURE_BUDGET", "75"))
+TOTAL_BUDGET_S = float(os.environ.get("CNNLAB_LECTURES_TOTAL", "300"))
+CELL_TIMEOUT_S = 120
+_ELAPSED: dict[str, float] = {}  # notebook name -> seconds, filled by test_lecture_executes
+
+
+def _params():
+    params = []
+    for path in LECTURES:
+        m = re.match(r"(\d+)_", path.name)
+        marks = [getattr(pytest.mark, f"lec{int(m.group(1))}")] if m and 1 <= int(m.group(1)) <= 4 else []
+        params.append(pytest.param(path, id=path.stem, marks=marks))
+    return params
+
+
+def _read(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def _md(nb):
+    return [c.source for c in nb.cells if c.cell_type == "markdown"]
+
+
+def _headings(nb, level):
+    prefix = "#" * level + " "
+    return [line[len(prefix):].strip() for src in _md(nb) for line in src.splitlines()
+            if line.startswith(prefix)]
+
+
+pytestmark = pytest.mark.notebooks
+
+
+def test_lectures_exist():
+    assert LECTURES, f"no notebooks in {LECTURE_DIR}"
+    assert not list(LECTURE_DIR.glob("*.py")), "keep jupytext sources out of lectures/ (the book picks up every file)"
+
+
+@pytest.mark.parametrize("path", _params())
+def test_lecture_stored_without_outputs(path):
+    nb = _read(path)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {i} has stored outputs"
+            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+    assert "widgets" not in nb.metadata, f"{path.name} stores widget state"
+    spec = nb.metadata.get("kernelspec", {})
+    assert spec.get("name") == "python3" and spec.get("display_name") == "Python 3", spec
+
+
+@pytest.mark.parametrize("path", _params())
+def test_lecture_skeleton(path):
+    nb = _read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "first cell: '# Title'"
+    intro = first.source.split("\n", 1)[1].strip() if "\n" in first.source else ""
+    assert len(re.findall(r"[.!?](\s|$)", intro)) >= 2, "title cell needs 2-4 sentences on what and why"
+    h2 = _headings(nb, 2)
+    assert "Learning objectives" in h2, h2
+    numbered = [h for h in h2 if re.match(r"\d+\. ", h)]
+    assert len(numbered) >= 3, f"needs numbered sections '## 1. ...'; got {h2}"
+    assert [int(h.split(".")[0]) for h in numbered] == list(range(1, len(numbered) + 1)), numbered
+    assert "Summary" in h2 and "Check your understanding" in h2, h2
+    assert h2.index("Learning objectives") < h2.index(numbered[0])
+    assert h2.index(numbered[-1]) < h2.index("Summary") < h2.index("Check your understanding")
+    cyu = next(s for s in _md(nb) if "## Check your understanding" in s)
+    assert "<details>" in cyu, "answers go in a collapsed <details> block"
+    assert any(re.search(r"\bpredict\b", s, re.I) for s in _md(nb)), "needs 'predict before you run' prompts"
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert "cnnlab.device()" in code[0], "first code cell is the setup cell (imports, cnnlab.device(), seeds)"
+    assert "seed" in code[0], "setup cell sets seeds"
+    allsrc = "\n".join(code)
+    assert not re.search(r"%matplotlib\s+(widget|notebook|qt|ipympl|tk)", allsrc), "no interactive backends"
+    assert "assert" in allsrc, "numbers are checked with assert cells"
+
+
+@pytest.mark.parametrize("path", _params())
+def test_lecture_does_not_paste_cnnlab_code(path):
+    import cnnlab.functional as F
+    import cnnlab.shapes as S
+
+    nb = _read(path)
+    defined = {m for c in nb.cells if c.cell_type == "code"
+               for m in re.findall(r"^\s*def\s+(\w+)", c.source, re.M)}
+    pasted = defined & (set(F.__all__) | set(S.__all__))
+    assert not pasted, f"{path.name} redefines cnnlab functions {sorted(pasted)}: import them instead"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", _params())
+def test_lecture_executes(path):
+    from nbclient import NotebookClient
+
+    nb = _read(path)
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # note: Agg would stop the inline backend from capturing figures
+    env.update(CUDA_VISIBLE_DEVICES="", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(LECTURE_DIR)}})
+    t0 = time.perf_counter()
+    client.execute(env=env)
+    elapsed = time.perf_counter() - t0
+    _ELAPSED[path.name] = elapsed
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                 for o in c.outputs)
+    assert images >= 3, f"{path.name} drew only {images} figures"
+    assert elapsed <= BUDGET_S, f"{path.name} took {elapsed:.1f} s > budget {BUDGET_S:.0f} s"
+
+
+@pytest.mark.slow
+def test_lectures_total_time():
+    """Runs after the executions above (same module, same process)."""
+    if set(_ELAPSED) != {p.name for p in LECTURES}:
+        pytest.skip("not every lecture was executed in this session")
+    total = sum(_ELAPSED.values())
+    assert total <= TOTAL_BUDGET_S, f"lectures took {total:.0f} s together > {TOTAL_BUDGET_S:.0f} s: {_ELAPSED}"

@@ -1,0 +1,403 @@
+"""A catalogue of wrong student implementations, one per diagnosis.
+
+Each is plain numpy written the way a student would, with one mistake; the
+bug is marked `# BUG`. `CATALOGUE` lists (exercise, mistake, function,
+fragment of the diagnosis `check` must print). Several share a student-style
+base whose `bug=` switch selects the faulty line, so that the rest of the
+code is known to be right (the base with `bug=None` passes `check`).
+"""
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+
+
+def _pair(v):
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
+
+
+# ------------------------------------------------------------------ corr2d
+def corr2d(x, k, bug=None):
+    if bug == "flip":
+        k = np.flip(k)  # BUG: true convolution
+    if bug == "transpose":
+        k = k.T  # BUG
+    H, W = x.shape
+    KH, KW = k.shape
+    pad = bug == "same"
+    if pad:
+        x = np.pad(x, ((KH // 2, KH // 2), (KW // 2, KW // 2)))  # BUG: "same" output
+        H, W = x.shape
+    H_out, W_out = H - KH + 1, W - KW + 1
+    if bug == "off_by_one":
+        H_out, W_out = H - KH, W - KW  # BUG: range(H - KH)
+    out = np.zeros((H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            prod = x[i:i + KH, j:j + KW] * k
+            out[i, j] = prod.mean() if bug == "mean" else prod.sum()  # BUG when mean
+    return out
+
+
+# ------------------------------------------------------------------- pad2d
+def pad2d_all_axes(x, padding):
+    return np.pad(x, padding)  # BUG: pads every axis
+
+
+def pad2d_after(x, padding):
+    ph, pw = _pair(padding)
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)])  # BUG: one side only
+
+
+def pad2d_edge(x, padding):
+    ph, pw = _pair(padding)
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)], mode="edge")  # BUG: not zeros
+
+
+def pad2d_swapped(x, padding):
+    ph, pw = _pair(padding)
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(pw, pw), (ph, ph)])  # BUG
+
+
+def pad2d_inplace(x, padding):
+    ph, pw = _pair(padding)
+    x *= 1.0  # harmless in value, but...
+    x[..., 0, 0] = x[..., 0, 0] + 0.0
+    out = np.zeros(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw))
+    out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+    x[...] = 0  # BUG: clears the caller's array
+    return out
+
+
+# -------------------------------------------------------- conv_output_size
+def size_pad_once(n, kernel_size, stride=1, padding=0, dilation=1):
+    return (n + padding - dilation * (kernel_size - 1) - 1) // stride + 1  # BUG
+
+
+def size_no_dilation(n, kernel_size, stride=1, padding=0, dilation=1):
+    out = (n + 2 * padding - kernel_size) // stride + 1  # BUG: dilation ignored
+    if out < 1:
+        raise ValueError("empty")
+    return out
+
+
+def size_no_plus_one(n, kernel_size, stride=1, padding=0, dilation=1):
+    return (n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride  # BUG
+
+
+def size_ceil(n, kernel_size, stride=1, padding=0, dilation=1):
+    return math.ceil((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1  # BUG
+
+
+def size_true_division(n, kernel_size, stride=1, padding=0, dilation=1):
+    return (n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1  # BUG: float
+
+
+def size_no_error(n, kernel_size, stride=1, padding=0, dilation=1):
+    return (n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1  # BUG: no ValueError
+
+
+# ------------------------------------------------------------ conv1d/conv2d
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
+    sh, sw = _pair(stride)
+    ph, pw = _pair(padding)
+    dh, dw = _pair(dilation)
+    if bug == "stride_ignored":
+        sh, sw = 1, 1  # BUG
+    if bug == "stride_first":
+        sw = sh  # BUG: stride[0] for both axes
+    if bug == "stride_swapped":
+        sh, sw = sw, sh  # BUG
+    if bug == "dilation_ignored":
+        dh, dw = 1, 1  # BUG
+    if bug == "no_padding":
+        ph, pw = 0, 0  # BUG
+    if bug == "flip":
+        w = w[:, :, ::-1, ::-1]  # BUG: true convolution
+    N, C_in, H, W = x.shape
+    C_out, _, KH, KW = w.shape
+    if bug == "pad_after":
+        xp = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)))  # BUG: one side only
+    else:
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    span_h, span_w = dh * (KH - 1) + 1, dw * (KW - 1) + 1
+    H_out = (xp.shape[2] - span_h) // sh + 1
+    W_out = (xp.shape[3] - span_w) // sw + 1
+    if bug == "off_by_one":
+        H_out, W_out = H_out - 1, W_out - 1  # BUG
+    out = np.zeros((N, C_out, W_out, H_out) if bug == "transposed" else (N, C_out, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            win = xp[:, :, i * sh:i * sh + span_h:dh, j * sw:j * sw + span_w:dw]  # (N, C_in, KH, KW)
+            if bug == "first_channel":
+                val = np.tensordot(win[:, :1], w[:, :1], axes=([1, 2, 3], [1, 2, 3]))  # BUG
+            else:
+                val = np.tensordot(win, w, axes=([1, 2, 3], [1, 2, 3]))  # (N, C_out)
+            if bug == "first_sample":
+                out[0, :, i, j] = val[0]  # BUG: other samples stay 0
+            elif bug == "transposed":
+                out[:, :, j, i] = val  # BUG
+            else:
+                out[:, :, i, j] = val
+    if b is not None and bug != "no_bias":
+        if bug == "bias_last_axis":
+            out = out + b  # BUG: broadcasts along W
+        else:
+            out = out + b[None, :, None, None]
+    return out
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
+    if bug == "flip":
+        w = w[:, :, ::-1]  # BUG
+    if bug == "stride_ignored":
+        stride = 1  # BUG
+    if bug == "dilation_ignored":
+        dilation = 1  # BUG
+    if bug == "no_padding":
+        padding = 0  # BUG
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    C_out, _, K = w.shape
+    span = dilation * (K - 1) + 1
+    L_out = (xp.shape[2] - span) // stride + 1
+    out = np.zeros((x.shape[0], C_out, L_out))
+    for i in range(L_out):
+        win = xp[:, :, i * stride:i * stride + span:dilation]  # (N, C_in, K)
+        out[:, :, i] = np.einsum("nck,ock->no", win, w)
+    if b is not None and bug != "no_bias":
+        out = out + (b if bug == "bias_last_axis" else b[None, :, None])  # BUG when raw b
+    return out
+
+
+def conv2d_torch(x, w, b=None, stride=1, padding=0, dilation=1):
+    import torch
+    import torch.nn.functional as F
+
+    out = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
+                   stride, padding, dilation)  # BUG: not numpy
+    return out.numpy()
+
+
+def corr2d_scipy(x, k):
+    from scipy.signal import correlate2d
+
+    return correlate2d(x, k, mode="valid")  # BUG: not numpy
+
+
+# ---------------------------------------------------------- conv2d_backward
+def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, bug=None):
+    sh, sw = _pair(stride)
+    ph, pw = _pair(padding)
+    dh, dwl = _pair(dilation)
+    N, C_in, H, W = x.shape
+    C_out, _, KH, KW = w.shape
+    _, _, H_out, W_out = dout.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    wk = w[:, :, ::-1, ::-1] if bug == "dx_flip" else w  # BUG when flipped
+    for i in range(H_out):
+        for j in range(W_out):
+            rows = slice(i * sh, i * sh + dh * (KH - 1) + 1, dh)
+            cols = slice(j * sw, j * sw + dwl * (KW - 1) + 1, dwl)
+            win = xp[:, :, rows, cols]  # (N, C_in, KH, KW)
+            g = dout[:, :, i, j]  # (N, C_out)
+            if bug == "dw_first_sample":
+                dw += g[0][:, None, None, None] * win[0][None]  # BUG: sample 0 only
+            elif bug == "dw_assigned":
+                dw = np.tensordot(g, win, axes=(0, 0))  # BUG: = instead of +=
+            else:
+                dw += np.tensordot(g, win, axes=(0, 0))  # (C_out, C_in, KH, KW)
+            if bug == "dx_assigned":
+                dxp[:, :, rows, cols] = np.tensordot(g, wk, axes=(1, 0))  # BUG: = instead of +=
+            else:
+                dxp[:, :, rows, cols] += np.tensordot(g, wk, axes=(1, 0))  # (N, C_in, KH, KW)
+    if bug == "dw_mean":
+        dw = dw / N  # BUG
+    db = dout.sum(axis=(0, 2, 3))
+    if bug == "db_per_sample":
+        db = dout.sum(axis=(2, 3))  # BUG: (N, C_out)
+    if bug == "db_mean":
+        db = dout.mean(axis=(0, 2, 3))  # BUG
+    dx = dxp if bug == "dx_not_cropped" else dxp[:, :, ph:ph + H, pw:pw + W]  # BUG when not cropped
+    if bug == "wrong_order":
+        return dw, dx, db  # BUG
+    return dx, dw, db
+
+
+# ---------------------------------------------------------------- pooling
+def pool2d(x, kernel_size, stride=None, padding=0, kind="max", bug=None):
+    kh, kw = _pair(kernel_size)
+    if stride is None:
+        stride = 1 if bug == "default_stride_1" else kernel_size  # BUG when 1
+    sh, sw = _pair(stride)
+    if bug == "stride_ignored":
+        sh, sw = kh, kw  # BUG
+    ph, pw = _pair(padding)
+    if bug == "no_padding":
+        ph, pw = 0, 0  # BUG
+    fill = -np.inf if kind == "max" and bug != "zero_pad" else 0.0  # BUG when zero_pad
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    if bug == "ceil":
+        H_out = -(-(xp.shape[2] - kh) // sh) + 1  # BUG: ceil
+        W_out = -(-(xp.shape[3] - kw) // sw) + 1
+    else:
+        H_out, W_out = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+    out = np.zeros(x.shape[:2] + (H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            win = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]  # (N, C, kh, kw)
+            if bug == "last_element":
+                out[:, :, i, j] = win[:, :, -1, -1]  # BUG
+            elif bug == "over_channels":
+                out[:, :, i, j] = win.max(axis=(1, 2, 3))[:, None]  # BUG: max over channels too
+            elif bug == "other_kind":
+                out[:, :, i, j] = win.mean(axis=(2, 3)) if kind == "max" else win.max(axis=(2, 3))  # BUG
+            elif kind == "max":
+                out[:, :, i, j] = win.max(axis=(2, 3))
+            elif bug == "sum":
+                out[:, :, i, j] = win.sum(axis=(2, 3))  # BUG
+            elif bug == "exclude_pad":
+                ones = np.pad(np.ones(x.shape[2:]), ((ph, ph), (pw, pw)))[i * sh:i * sh + kh, j * sw:j * sw + kw]
+                out[:, :, i, j] = win.sum(axis=(2, 3)) / ones.sum()  # BUG: padding not counted
+            else:
+                out[:, :, i, j] = win.mean(axis=(2, 3))
+    return out
+
+
+def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bug=None):
+    kh, kw = _pair(kernel_size)
+    if stride is None:
+        stride = 1 if bug == "default_stride_1" else kernel_size  # BUG when 1
+    sh, sw = _pair(stride)
+    ph, pw = _pair(padding)
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    dxp = np.zeros_like(xp)
+    N, C, H_out, W_out = dout.shape
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rs, cs = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
+                    win = xp[n, c, rs, cs]
+                    g = dout[n, c, i, j]
+                    if kind == "avg":
+                        share = g if bug == "not_divided" else g / (kh * kw)  # BUG when not divided
+                        if bug == "assigned":
+                            dxp[n, c, rs, cs] = share  # BUG: = instead of +=
+                        else:
+                            dxp[n, c, rs, cs] += share
+                    elif bug == "ties_all":
+                        dxp[n, c, rs, cs] += (win == win.max()) * g  # BUG: every tied maximum
+                    elif bug == "mask_assign":
+                        dxp[n, c, rs, cs] = (win == win.max()) * g  # BUG: overwrites the window
+                    elif bug == "whole_window":
+                        dxp[n, c, rs, cs] += g  # BUG
+                    else:
+                        a, b = np.unravel_index(np.argmax(win), win.shape)
+                        if bug == "assigned":
+                            dxp[n, c, i * sh + a, j * sw + b] = g  # BUG: = instead of +=
+                        else:
+                            dxp[n, c, i * sh + a, j * sw + b] += g
+    if bug == "not_cropped":
+        return dxp  # BUG
+    return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+
+
+def _max(bug):
+    return partial(pool2d, kind="max", bug=bug)
+
+
+def _avg(bug):
+    return partial(pool2d, kind="avg", bug=bug)
+
+
+def _maxb(bug):
+    return partial(pool2d_backward, kind="max", bug=bug)
+
+
+def _avgb(bug):
+    return partial(pool2d_backward, kind="avg", bug=bug)
+
+
+CORRECT = {
+    "corr2d": corr2d, "conv2d": conv2d, "conv1d": conv1d, "conv2d_backward": conv2d_backward,
+    "max_pool2d": _max(None), "avg_pool2d": _avg(None),
+    "max_pool2d_backward": _maxb(None), "avg_pool2d_backward": _avgb(None),
+}
+
+# (exercise, mistake id, wrong function, fragment the message must contain)
+CATALOGUE = [
+    ("corr2d", "flip", partial(corr2d, bug="flip"), "kernel flipped"),
+    ("corr2d", "transpose", partial(corr2d, bug="transpose"), "kernel transposed"),
+    ("corr2d", "same", partial(corr2d, bug="same"), '"same"-padded'),
+    ("corr2d", "off_by_one", partial(corr2d, bug="off_by_one"), "last row and column of outputs are missing"),
+    ("corr2d", "mean", partial(corr2d, bug="mean"), "mean of the window"),
+    ("corr2d", "scipy", corr2d_scipy, "this exercise must be solved with numpy; scipy.signal.correlate2d was called"),
+    ("pad2d", "all_axes", pad2d_all_axes, "pads every axis"),
+    ("pad2d", "after", pad2d_after, "only after"),
+    ("pad2d", "edge", pad2d_edge, "copies of the edge values"),
+    ("pad2d", "swapped", pad2d_swapped, "padding pair is swapped"),
+    ("pad2d", "inplace", pad2d_inplace, "modified its input `x` in place"),
+    ("conv_output_size", "pad_once", size_pad_once, "padding is counted once"),
+    ("conv_output_size", "no_dilation", size_no_dilation, "dilation is ignored"),
+    ("conv_output_size", "no_plus_one", size_no_plus_one, "the +1 is missing"),
+    ("conv_output_size", "ceil", size_ceil, "rounded up (ceil)"),
+    ("conv_output_size", "true_division", size_true_division, "is the float"),
+    ("conv_output_size", "no_error", size_no_error, "must raise ValueError"),
+    ("conv1d", "flip", partial(conv1d, bug="flip"), "kernel flipped"),
+    ("conv1d", "stride_ignored", partial(conv1d, bug="stride_ignored"), "Stride is ignored"),
+    ("conv1d", "dilation_ignored", partial(conv1d, bug="dilation_ignored"), "Dilation is ignored"),
+    ("conv1d", "no_padding", partial(conv1d, bug="no_padding"), "Padding is ignored"),
+    ("conv1d", "no_bias", partial(conv1d, bug="no_bias"), "without the bias"),
+    ("conv1d", "bias_last_axis", partial(conv1d, bug="bias_last_axis"), "bias is broadcast along the wrong axis"),
+    ("conv2d", "flip", partial(conv2d, bug="flip"), "Your output equals a true convolution (kernel flipped). conv2d must compute cross-correlation"),
+    ("conv2d", "no_padding", partial(conv2d, bug="no_padding"), "Padding is ignored"),
+    ("conv2d", "pad_after", partial(conv2d, bug="pad_after"), "only after the input"),
+    ("conv2d", "stride_ignored", partial(conv2d, bug="stride_ignored"), "Stride is ignored"),
+    ("conv2d", "stride_first", partial(conv2d, bug="stride_first"), "first entry of the stride pair"),
+    ("conv2d", "stride_swapped", partial(conv2d, bug="stride_swapped"), "stride pair is swapped"),
+    ("conv2d", "dilation_ignored", partial(conv2d, bug="dilation_ignored"), "Dilation is ignored"),
+    ("conv2d", "no_bias", partial(conv2d, bug="no_bias"), "without the bias"),
+    ("conv2d", "bias_last_axis", partial(conv2d, bug="bias_last_axis"), "bias is broadcast along the wrong axis"),
+    ("conv2d", "first_channel", partial(conv2d, bug="first_channel"), "Only input channel 0"),
+    ("conv2d", "first_sample", partial(conv2d, bug="first_sample"), "Only the first sample"),
+    ("conv2d", "off_by_one", partial(conv2d, bug="off_by_one"), "off by one"),
+    ("conv2d", "transposed", partial(conv2d, bug="transposed"), "H and W swapped"),
+    ("conv2d", "torch", conv2d_torch, "this exercise must be solved with numpy; torch.nn.functional.conv2d was called"),
+    ("conv2d_backward", "dx_flip", partial(conv2d_backward, bug="dx_flip"), "dx: the kernel is flipped"),
+    ("conv2d_backward", "dx_assigned", partial(conv2d_backward, bug="dx_assigned"), "assigned (=) instead of accumulated"),
+    ("conv2d_backward", "dx_not_cropped", partial(conv2d_backward, bug="dx_not_cropped"), "dx still includes the padding"),
+    ("conv2d_backward", "dw_first_sample", partial(conv2d_backward, bug="dw_first_sample"), "dw is not summed over the batch"),
+    ("conv2d_backward", "dw_assigned", partial(conv2d_backward, bug="dw_assigned"), "dw is assigned (=)"),
+    ("conv2d_backward", "dw_mean", partial(conv2d_backward, bug="dw_mean"), "dw is averaged over the batch"),
+    ("conv2d_backward", "db_per_sample", partial(conv2d_backward, bug="db_per_sample"), "db is not summed over the batch"),
+    ("conv2d_backward", "db_mean", partial(conv2d_backward, bug="db_mean"), "db is a mean"),
+    ("conv2d_backward", "wrong_order", partial(conv2d_backward, bug="wrong_order"), "wrong order"),
+    ("max_pool2d", "default_stride_1", _max("default_stride_1"), "stride defaults to kernel_size"),
+    ("max_pool2d", "stride_ignored", _max("stride_ignored"), "stride argument is ignored"),
+    ("max_pool2d", "no_padding", _max("no_padding"), "Padding is ignored"),
+    ("max_pool2d", "zero_pad", _max("zero_pad"), "must pad with −inf"),
+    ("max_pool2d", "last_element", _max("last_element"), "last (bottom-right) element"),
+    ("max_pool2d", "over_channels", _max("over_channels"), "spans the channels"),
+    ("max_pool2d", "avg", _max("other_kind"), "equals average pooling"),
+    ("max_pool2d", "ceil", _max("ceil"), "ceil instead of floor"),
+    ("avg_pool2d", "default_stride_1", _avg("default_stride_1"), "stride defaults to kernel_size"),
+    ("avg_pool2d", "max", _avg("other_kind"), "equals max pooling"),
+    ("avg_pool2d", "sum", _avg("sum"), "sum of each window"),
+    ("avg_pool2d", "exclude_pad", _avg("exclude_pad"), "Padding zeros are left out of the average"),
+    ("avg_pool2d", "no_padding", _avg("no_padding"), "Padding is ignored"),
+    ("max_pool2d_backward", "assigned", _maxb("assigned"), "assigned (=) instead of accumulated"),
+    ("max_pool2d_backward", "ties_all", _maxb("ties_all"), "several equal maxima"),
+    ("max_pool2d_backward", "mask_assign", _maxb("mask_assign"), "erases the gradients"),
+    ("max_pool2d_backward", "whole_window", _maxb("whole_window"), "every element of the window"),
+    ("max_pool2d_backward", "not_cropped", _maxb("not_cropped"), "dx still includes the padding"),
+    ("max_pool2d_backward", "default_stride_1", _maxb("default_stride_1"), "stride defaults to kernel_size"),
+    ("avg_pool2d_backward", "assigned", _avgb("assigned"), "assigned (=) instead of accumulated"),
+    ("avg_pool2d_backward", "not_divided", _avgb("not_divided"), "not divided by the window size"),
+    ("avg_pool2d_backward", "not_cropped", _avgb("not_cropped"), "dx still includes the padding"),
+    ("avg_pool2d_backward", "default_stride_1", _avgb("default_stride_1"), "stride defaults to kernel_size"),
+]
