@@ -55,4 +55,4 @@ bench: venv
 	$(PY) bench/autograde.py
 
 clean:
-	rm -rf build _build submitted autograded feedback gradebook.db demo_class
+	rm -rf build _build submitted autograded feedback gradebook.db grades.csv demo_class

@@ -15,6 +15,7 @@ are read-only, so one caller cannot change another's copy.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -196,14 +197,18 @@ _add("params_280", "004, 'Exercise'",
      lambda i, p: (shapes.conv2d_params(p["c_in"], p["c_out"], p["kernel_size"]),
                    (p["c_out"], p["c_in"] * p["kernel_size"] ** 2)))
 
+def _mnist1d_params(i, p):
+    c, k = p["channels"], (1, p["kernel_size"])  # a Conv1d counts like a Conv2d with a 1 x K kernel
+    layers = (shapes.conv2d_params(1, c, k), shapes.conv2d_params(c, c, k), shapes.conv2d_params(c, c, k),
+              shapes.linear_params(p["flat"], p["classes"]))
+    return layers, sum(layers)
+
+
 _add("mnist1d_params", "002, 'Convolutional network' (MNIST-1D)",
      "Three Conv1d layers (15 channels, kernel 3) and a Linear(60, 10): 60 + 690 + 690 + 610 = 2,050 "
      "parameters.",
      {}, {"channels": 15, "kernel_size": 3, "classes": 10, "flat": 60}, ((60, 690, 690, 610), 2050),
-     lambda i, p: ((c := (shapes.conv2d_params(1, p["channels"], (1, p["kernel_size"])),
-                          shapes.conv2d_params(p["channels"], p["channels"], (1, p["kernel_size"])),
-                          shapes.conv2d_params(p["channels"], p["channels"], (1, p["kernel_size"])),
-                          shapes.linear_params(p["flat"], p["classes"]))), sum(c)))
+     _mnist1d_params)
 
 _add("fc_explosion", "002, 'Problems with fully-connected networks'",
      "A 224x224 RGB image has 150,528 values; one fully connected hidden layer of the same size has "
@@ -289,7 +294,11 @@ def main(argv=None) -> int:
     if any(a in {"-h", "--help"} for a in argv):
         print("usage: python -m cnnlab examples [NAME ...]\n\nexamples: " + ", ".join(EXAMPLES))
         return 0
-    chosen = [get(n) for n in argv] if argv else list(EXAMPLES.values())
+    unknown = [n for n in argv if n not in EXAMPLES]
+    if unknown:
+        print(f"unknown example(s): {', '.join(unknown)}; choose from {', '.join(EXAMPLES)}", file=sys.stderr)
+        return 2
+    chosen = [EXAMPLES[n] for n in argv] if argv else list(EXAMPLES.values())
     failed = []
     for ex in chosen:
         try:

@@ -126,6 +126,19 @@ def test_pad2d_hand_and_torch(rng):
         close(F.pad2d(x, p), TF.pad(_t(x), (pp[1], pp[1], pp[0], pp[0])).numpy())
 
 
+def test_pad2d_seed_same_padding():
+    # seed 004, 'Padding': p = 1 around the 5x5 image makes 7x7, and a 3x3 blur then keeps 5x5
+    img = np.array([[206, 205, 247, 245, 244], [244, 161, 137, 244, 254], [192, 154, 75, 200, 249],
+                    [90, 109, 96, 143, 223], [67, 69, 107, 196, 236]])
+    padded = F.pad2d(img, 1)
+    assert padded.shape == (7, 7) and padded.dtype == np.float64
+    np.testing.assert_array_equal(padded[1:6, 1:6], img)
+    assert padded[0].sum() == padded[-1].sum() == padded[:, 0].sum() == padded[:, -1].sum() == 0
+    blurred = F.corr2d(padded, np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16)
+    assert blurred.shape == (5, 5)
+    np.testing.assert_array_equal(np.rint(blurred[1:4, 1:4]), [[178, 175, 216], [141, 133, 183], [106, 117, 167]])
+
+
 def test_pad2d_returns_a_new_array():
     x = np.ones((2, 2))
     out = F.pad2d(x, 0)

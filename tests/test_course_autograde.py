@@ -20,7 +20,8 @@ from cnnlab.course.config import COURSE_ROOT, Limits
 from cnnlab.course.demo import EXPECTED, build_demo_class, student_notebook
 from cnnlab.course.sandbox import bwrap_path
 
-pytestmark = [pytest.mark.ps1, pytest.mark.slow]
+pytestmark = [pytest.mark.ps1, pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:Non-unique cell id")]
 HAVE_BWRAP = bwrap_path() is not None
 TOKEN = uuid.uuid4().hex[:8]
 LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
@@ -29,9 +30,11 @@ LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
 def needs_bwrap():
     if HAVE_BWRAP:
         return
+    why = ("not installed" if shutil.which("bwrap") is None
+           else "installed but cannot create namespaces here (container without user namespaces?)")
     if os.environ.get("CI"):
-        pytest.fail("bubblewrap (bwrap) is required in CI: .ci/run installs it")
-    pytest.skip("bubblewrap (bwrap) not installed: `apt-get install bubblewrap` to run the sandbox tests")
+        pytest.fail(f"bubblewrap (bwrap) is required in CI but {why}; .ci/run installs it")
+    pytest.skip(f"bubblewrap (bwrap) {why}: `apt-get install bubblewrap` to run the sandbox tests")
 
 
 # ------------------------------------------------------------------ builders
@@ -62,23 +65,13 @@ def _sol_src(gid):
     return _find(student_notebook("ps1"), gid)[1].source
 
 
-def _with_test_cell(edit):
-    nb = _solution(conv2d_solution=_stub("conv2d_solution"))
-    edit(nb)
-    return nb
-
-
-def _edit_test(nb):
+def _tampered_tests():
+    """Stubs for pad2d, conv2d, conv1d whose test cells are edited, deleted, metadata-stripped."""
+    nb = _solution(**{g: _stub(g) for g in ("pad2d_solution", "conv2d_solution", "conv1d_solution")})
     _find(nb, "test_conv2d")[1].source = '"""Edited by the student."""\nassert True'
-
-
-def _delete_test(nb):
-    del nb.cells[_find(nb, "test_conv2d")[0]]
-
-
-def _strip_test(nb):
-    cell = _find(nb, "test_conv2d")[1]
-    cell.metadata = {}
+    _find(nb, "test_pad2d")[1].metadata = {}
+    del nb.cells[_find(nb, "test_conv1d")[0]]
+    return nb
 
 
 def _duplicate_test(nb):
@@ -134,9 +127,13 @@ CATALOGUE = {
         "import time\n\ndef conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n"
         "    while True:\n        try:\n            time.sleep(0.05)\n        except KeyboardInterrupt:\n            pass")),
         9, "stuck", ["test_conv1d", "ignored the interrupt", "cells not run"], False),
-    "output_flood": (lambda: _solution(pad2d_solution=(
+    "noisy_but_correct": (lambda: _solution(pad2d_solution=(
         "for _i in range(100000):\n    print('spam', _i)\n\n" + _sol_src("pad2d_solution").replace(
-            "    x = np.asarray(x)", "    print('x' * 1_000_000)\n    x = np.asarray(x)"))),
+            "    x = np.asarray(x)", "    print('x' * 1_000_000)\n    x = np.asarray(x)")),
+        corr2d_solution=("import warnings\nwarnings.simplefilter('always')\n\n" + _sol_src("corr2d_solution").replace(
+            "    x = np.asarray(x, dtype=float)",
+            "    warnings.warn('corr2d: converting to float64', UserWarning)\n"
+            "    warnings.warn('corr2d: slow path', RuntimeWarning)\n    x = np.asarray(x, dtype=float)"))),
         13, "graded", ["all tests passed"], False),
     "memory_blowup": (lambda: _solution(corr2d_solution=(
         "def corr2d(x, k):\n    hog = []\n    while True:\n        hog.append(np.ones(10**7))")),
@@ -150,39 +147,30 @@ CATALOGUE = {
         "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n\n"
         "def corr2d(x, k):\n    raise NotImplementedError()")),
         11, "graded", ["test_corr2d"], False),
-    "edited_test": (lambda: _with_test_cell(_edit_test), 7, "graded", ["test_conv2d", "NotImplementedError"], False),
-    "deleted_test": (lambda: _with_test_cell(_delete_test), 7, "graded", ["test_conv2d", "NotImplementedError"], False),
-    "stripped_test": (lambda: _with_test_cell(_strip_test), 7, "graded", ["test_conv2d", "NotImplementedError"], False),
+    "tampered_tests": (_tampered_tests, 6, "graded",
+                       ["test_pad2d: NotImplementedError", "test_conv2d: NotImplementedError",
+                        "test_conv1d: NotImplementedError"], False),
     "duplicated_test": (lambda: _duplicate_test(nb := _solution()) or nb, 13, "graded",
                         ["duplicate cell 'test_conv2d'"], False),
     "invalid_json": ('{"cells": [{"cell_type": "code", ', 0, "invalid", ["not valid JSON"], False),
     "missing_notebook": (None, 0, "missing", ["no ps1.ipynb"], False),
     "misnamed_notebook": ("MISNAMED", 0, "missing", ["no ps1.ipynb", "ps1-final.ipynb", "rename"], False),
-    "eq_spoof": (lambda: _solution(corr2d_solution=(
+    "spoof_and_hard_code": (lambda: _solution(corr2d_solution=(
+        "class _Passed:\n    passed = True\n    message = ''\n\n    def raise_if_failed(self):\n        pass\n\n\n"
+        "def check(*args, **kwargs):  # shadows the grader's check\n    return _Passed()\n\n\n"
         "class AlwaysEqual:\n    shape = (3, 3)\n\n    def __eq__(self, other):\n        return True\n\n"
         "    def __array__(self, dtype=None, copy=None):\n        return np.zeros((3, 3))\n\n\n"
-        "def corr2d(x, k):\n    return AlwaysEqual()")),
-        11, "graded", ["test_corr2d", "numpy array"], False),
-    "stderr_warnings": (lambda: _solution(corr2d_solution=(
-        "import sys, warnings\nwarnings.simplefilter('always')\n\n" + _sol_src("corr2d_solution").replace(
-            "    x = np.asarray(x, dtype=float)",
-            "    warnings.warn('corr2d: converting to float64', UserWarning)\n"
-            "    warnings.warn('corr2d: slow path', RuntimeWarning)\n    x = np.asarray(x, dtype=float)"))),
-        13, "graded", ["all tests passed"], False),
-    "hard_coded_visible": (lambda: _solution(conv1d_solution=(
+        "def corr2d(x, k):\n    return AlwaysEqual()"), conv1d_solution=(
         "def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n"
-        "    if x.shape == (1, 1, 5):\n        return np.array([[[-2.0, -2.0, -2.0]]])\n"
+        "    if x.shape == (1, 1, 5):  # the visible check's answer, typed in\n"
+        "        return np.array([[[-2.0, -2.0, -2.0]]])\n"
         "    return np.zeros((x.shape[0], w.shape[0], (x.shape[2] + 2 * padding - 3) // stride + 1))")),
-        11, "graded", ["test_conv1d", "conv1d failed"], False),
-    "reads_secrets": (lambda: _solution(**{g: _stub(g) for g in ("corr2d_solution", "pad2d_solution",
-                                                                 "conv_output_size_solution", "conv2d_solution",
-                                                                 "conv1d_solution")},
-                                        params_solution=READ_SECRETS),
-                      0, "graded", ["test_corr2d: NotImplementedError"], True),
-    "writes_outside": (lambda: _solution(params_solution=_sol_src("params_solution") + "\n" + WRITE_OUTSIDE),
-                       13, "graded", ["all tests passed"], True),
-    "opens_socket": (lambda: _solution(params_solution=_sol_src("params_solution") + "\n" + NETWORK),
-                     13, "graded", ["all tests passed"], True),
+        9, "graded", ["test_corr2d: AssertionError: corr2d must return a numpy array", "test_conv1d", "conv1d failed"],
+        False),
+    "sandbox_escape": (lambda: _solution(**{g: _stub(g) for g in (
+        "corr2d_solution", "pad2d_solution", "conv_output_size_solution", "conv2d_solution", "conv1d_solution")},
+        params_solution=READ_SECRETS + WRITE_OUTSIDE + NETWORK),
+        0, "graded", ["test_corr2d: NotImplementedError"], True),
 }
 
 
@@ -277,8 +265,9 @@ def _outputs(res):
 @pytest.mark.sandbox
 def test_sandbox_hides_solutions_and_gradebooks(batch):
     needs_bwrap()
-    text = _outputs(batch["reads_secrets"])
-    assert "NOTHING LEAKED []" in text and text.count("BLOCKED") == 6, text[-2000:]
+    text = _outputs(batch["sandbox_escape"])
+    assert "NOTHING LEAKED []" in text, text[-2000:]
+    assert text.count("\nBLOCKED ") + text.startswith("BLOCKED ") >= 6
 
 
 @pytest.mark.sandbox
@@ -287,19 +276,21 @@ def test_sandbox_blocks_writes_outside_the_working_copy(batch, course):
     assert not (COURSE_ROOT / f"pwned_{TOKEN}.txt").exists()
     assert not (course / f"pwned_{TOKEN}.txt").exists()
     assert not Path(f"/tmp/cnnlab_pwned_{TOKEN}.txt").exists()
-    assert "WROTE" not in _outputs(batch["writes_outside"]).replace(f"/tmp/cnnlab_pwned_{TOKEN}.txt", "")
+    wrote = [ln.split()[1] for ln in _outputs(batch["sandbox_escape"]).splitlines() if ln.startswith("WROTE ")]
+    # note: /tmp and the folders above the working copy are the sandbox's private tmpfs
+    assert not [w for w in wrote if w.startswith((str(COURSE_ROOT), str(course)))], wrote
 
 
 @pytest.mark.sandbox
 def test_sandbox_has_no_network(batch, listener):
     needs_bwrap()
-    assert "NETWORK BLOCKED" in _outputs(batch["opens_socket"])
+    assert "NETWORK BLOCKED" in _outputs(batch["sandbox_escape"])
     with pytest.raises(BlockingIOError):
         listener.accept()
 
 
 def test_output_flood_is_capped(batch):
-    res = batch["output_flood"]
+    res = batch["noisy_but_correct"]
     assert len(res["notebooks"]["ps1.ipynb"]) < 2_000_000
     assert "output truncated" in res["notebooks"]["ps1.ipynb"]
 
@@ -322,11 +313,36 @@ def test_same_scores_twice(batch, course, submissions, tmp_path):
     from cnnlab.course.autograde import autograde
 
     subs = tmp_path / "again"
-    for sid in ("kernel_flipped", "duplicated_test", "eq_spoof"):
+    for sid in ("kernel_flipped", "spoof_and_hard_code"):
         shutil.copytree(submissions / sid / "ps1", subs / sid / "ps1")
     again = autograde("ps1", subs, root=course, workers=2, limits=LIMITS, progress=False)
     for res in again:
         assert (res["score"], res["status"]) == (batch[res["student"]]["score"], batch[res["student"]]["status"])
+
+
+def test_without_bwrap_warns_and_still_grades(course, submissions, tmp_path, monkeypatch, capsys):
+    import cnnlab.course.autograde as ag
+
+    monkeypatch.setattr(ag, "bwrap_path", lambda: None)
+    shutil.copytree(submissions / "kernel_flipped" / "ps1", tmp_path / "subs" / "kernel_flipped" / "ps1")
+    (res,) = ag.autograde("ps1", tmp_path / "subs", root=course, workers=1, limits=LIMITS, progress=False)
+    assert "WITHOUT the sandbox" in capsys.readouterr().err
+    assert (res["score"], res["status"]) == (11, "graded"), res["reason"]
+
+
+def test_whole_notebook_budget(course, tmp_path):
+    """Every cell under its own limit, the notebook over its budget: later cells are not run."""
+    from cnnlab.course.autograde import autograde
+
+    slow = "import time\ntime.sleep(8)\n\n"
+    nb = _solution(corr2d_solution=slow + _sol_src("corr2d_solution"),
+                   pad2d_solution=slow + _sol_src("pad2d_solution"))
+    (tmp_path / "subs" / "slowpoke" / "ps1").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / "slowpoke" / "ps1" / "ps1.ipynb")
+    limits = Limits(cell_timeout=10, notebook_timeout=12)
+    (res,) = autograde("ps1", tmp_path / "subs", root=course, workers=1, limits=limits, progress=False)
+    assert res["status"] == "timeout" and "12 s time budget" in res["reason"], res["reason"]
+    assert res["score"] <= 2  # at most test_corr2d, which runs before the budget is spent
 
 
 def test_collect_layouts(tmp_path):

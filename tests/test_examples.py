@@ -73,3 +73,8 @@ def test_main_reports_a_crashing_example(monkeypatch, capsys):
     monkeypatch.setitem(examples.EXAMPLES, "blur", dataclasses.replace(examples.get("blur"), compute=boom))
     assert examples.main([]) == 1
     assert "RuntimeError: broken" in capsys.readouterr().out
+
+
+def test_main_rejects_unknown_names(capsys):
+    assert examples.main(["blur", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err

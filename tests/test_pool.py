@@ -146,7 +146,11 @@ def test_max_pool2d_backward_routing(fn):
 
 @pytest.mark.parametrize("fn", AVG_BACKWARD, ids=[f.__name__ for f in AVG_BACKWARD])
 def test_avg_pool2d_backward_hand(fn):
-    np.testing.assert_array_equal(fn(np.ones((1, 1, 1, 1)), np.zeros((1, 1, 2, 2)), 2), [[[[0.25, 0.25], [0.25, 0.25]]]])
+    # seed 001's maps, averaged 2x2: each of the 4 cells gets a quarter of its window's gradient
+    np.testing.assert_array_equal(fn(np.array([[[[4.0]], [[8.0]]]]), AXES_MAPS, 2),
+                                  [[np.ones((2, 2)), 2 * np.ones((2, 2))]])
+    np.testing.assert_array_equal(fn(np.ones((1, 1, 1, 1)), np.zeros((1, 1, 2, 2)), 2),
+                                  [[[[0.25, 0.25], [0.25, 0.25]]]])
     np.testing.assert_array_equal(fn(np.ones((1, 1, 1, 2)), np.zeros((1, 1, 1, 3)), (1, 2), 1), [[[[0.5, 1, 0.5]]]])
     # padding keeps its share: one window over a padded 1x1 input passes on only 1/4
     np.testing.assert_array_equal(fn(np.ones((1, 1, 1, 1)), np.zeros((1, 1, 1, 1)), 2, 2, 1), [[[[0.25]]]])
@@ -172,3 +176,19 @@ def test_pool2d_accepts_strided_views(fn, op, rng):
         np.testing.assert_allclose(fn(np.asfortranarray(dout), x, **hp), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
     else:
         np.testing.assert_allclose(fn(x, **hp), out.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn,op", FORWARD + BACKWARD, ids=_ids(FORWARD + BACKWARD))
+def test_pool2d_nan_like_torch(fn, op, rng):
+    # NaN propagates forward; backward, torch routes a window's gradient to its last NaN
+    x = rng.standard_normal((2, 2, 6, 5))
+    x[0, 0, 1, 1] = x[0, 0, 2, 2] = x[1, 1, 0, 4] = np.nan
+    hp = dict(kernel_size=3, stride=1, padding=1)
+    xt = _t(x, True)
+    out = op(xt, **hp)
+    if "backward" in fn.__name__:
+        dout = rng.standard_normal(out.shape)
+        out.backward(_t(dout))
+        np.testing.assert_allclose(fn(dout, x, **hp), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_allclose(fn(x, **hp), out.detach().numpy(), rtol=1e-12, atol=1e-12)  # NaN == NaN here

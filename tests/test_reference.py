@@ -133,7 +133,8 @@ def test_reference_seed_examples():
     line = np.zeros((5, 6))
     line[1:4, 1] = 1
     line[2, 1:] = 1
-    np.testing.assert_array_equal(R.corr2d(line, np.array([[-1, 2, -1]] * 3)), [[3, -1, 0, 0], [5, -2, 0, 0], [3, -1, 0, 0]])
+    np.testing.assert_array_equal(R.corr2d(line, np.array([[-1, 2, -1]] * 3)),
+                                  [[3, -1, 0, 0], [5, -2, 0, 0], [3, -1, 0, 0]])
     signal = np.array([[[5.2, 5.3, 5.4, 5.1, 10.1, 10.3, 9.9, 10.3, 3.2, 3.4, 3.3, 3.1]]])
     np.testing.assert_allclose(R.conv1d(signal, np.array([[[-0.5, 0, 0.5]]]), stride=2, dilation=2)[0, 0],
                                [2.45, 2.25, -3.45, -3.3], atol=1e-12)

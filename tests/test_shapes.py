@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.lec2, pytest.mark.lec3]
     (5, 3, 1, 1, 1, 5), (7, 5, 1, 2, 1, 7),  # seed 004: p = (f - 1)/2 keeps the size
     (40, 3, 2, 0, 1, 19), (19, 3, 2, 0, 1, 9), (9, 3, 2, 0, 1, 4),  # seed 002: MNIST-1D conv net
     (7, 3, 2, 0, 1, 3), (8, 3, 2, 0, 1, 3),  # the floor: 7 and 8 give the same output
-    (12, 3, 2, 0, 2, 4), (5, 3, 1, 0, 2, 1), (1, 1, 1, 0, 1, 1), (1, 3, 1, 1, 1, 1), (3, 3, 5, 2, 1, 1), (3, 3, 2, 2, 1, 3),
+    (12, 3, 2, 0, 2, 4), (5, 3, 1, 0, 2, 1), (1, 1, 1, 0, 1, 1), (1, 3, 1, 1, 1, 1),
+    (3, 3, 5, 2, 1, 1), (3, 3, 2, 2, 1, 3),
 ])
 def test_conv_output_size_cases(n, k, s, p, d, out):
     assert shapes.conv_output_size(n, k, s, p, d) == out
@@ -43,7 +44,8 @@ def test_conv_output_size_defaults():
 
 
 @pytest.mark.parametrize("args,match", [
-    ((2, 3), "larger than the padded input"), ((5, 3, 0), "stride must be >= 1"), ((5, 3, 1, -1), "padding must be >= 0"),
+    ((2, 3), "larger than the padded input"), ((5, 3, 0), "stride must be >= 1"),
+    ((5, 3, 1, -1), "padding must be >= 0"),
     ((5, 3, 1, 0, 0), "dilation must be >= 1"), ((5, 0), "kernel_size must be >= 1"), ((0, 1), "n must be >= 1"),
 ])
 def test_conv_output_size_errors(args, match):
@@ -65,7 +67,8 @@ def test_pool_output_size():
     with pytest.raises(ValueError, match="half of kernel_size"):
         shapes.pool_output_size(5, 2, 1, 2)
     pool = torch.nn.MaxPool2d((3, 2), stride=(2, 1), padding=(1, 1))
-    assert pool(torch.zeros(1, 1, 9, 7)).shape[2:] == (shapes.pool_output_size(9, 3, 2, 1), shapes.pool_output_size(7, 2, 1, 1))
+    want = (shapes.pool_output_size(9, 3, 2, 1), shapes.pool_output_size(7, 2, 1, 1))
+    assert pool(torch.zeros(1, 1, 9, 7)).shape[2:] == want
 
 
 def test_conv2d_output_shape():

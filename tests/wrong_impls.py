@@ -144,6 +144,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
     if b is not None and bug != "no_bias":
         if bug == "bias_last_axis":
             out = out + b  # BUG: broadcasts along W
+        elif bug == "bias_first":
+            out = out + b[0]  # BUG: one bias for every channel
         else:
             out = out + b[None, :, None, None]
     return out
@@ -221,6 +223,8 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, bug=None):
         db = dout.sum(axis=(2, 3))  # BUG: (N, C_out)
     if bug == "db_mean":
         db = dout.mean(axis=(0, 2, 3))  # BUG
+    if bug == "db_wrong_axes":
+        db = dout.sum(axis=(0, 1, 2)) if W_out == C_out else dout.sum(axis=(0, 2, 3))  # BUG: axes (0, 1, 2)
     dx = dxp if bug == "dx_not_cropped" else dxp[:, :, ph:ph + H, pw:pw + W]  # BUG when not cropped
     if bug == "wrong_order":
         return dw, dx, db  # BUG
@@ -307,6 +311,37 @@ def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bu
     return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
 
 
+# --------------------------------------------- other styles, one mistake each
+def corr2d_zeros_like(x, k):
+    H, W = x.shape
+    KH, KW = k.shape
+    out = np.zeros_like(x)  # BUG: the output is as large as the input
+    for i in range(H - KH + 1):
+        for j in range(W - KW + 1):
+            out[i, j] = np.sum(x[i:i + KH, j:j + KW] * k)
+    return out
+
+
+def max_pool2d_whole_batch(x, kernel_size, stride=None, padding=0):
+    k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
+    s = stride or k
+    N, C, H, W = x.shape
+    H_out, W_out = (H - k) // s + 1, (W - k) // s + 1
+    out = np.zeros((N, C, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = np.max(x[:, :, i * s:i * s + k, j * s:j * s + k])  # BUG: no axis
+    return out
+
+
+def conv1d_np_convolve(x, w, b=None, stride=1, padding=0, dilation=1):
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    out = np.array([[sum(np.convolve(xp[n, c], w[o, c], mode="valid") for c in range(x.shape[1]))  # BUG: flips
+                     for o in range(w.shape[0])] for n in range(x.shape[0])])
+    out = out[:, :, ::stride]
+    return out if b is None else out + b[None, :, None]
+
+
 def _max(bug):
     return partial(pool2d, kind="max", bug=bug)
 
@@ -337,6 +372,7 @@ CATALOGUE = [
     ("corr2d", "off_by_one", partial(corr2d, bug="off_by_one"), "last row and column of outputs are missing"),
     ("corr2d", "mean", partial(corr2d, bug="mean"), "mean of the window"),
     ("corr2d", "scipy", corr2d_scipy, "this exercise must be solved with numpy; scipy.signal.correlate2d was called"),
+    ("corr2d", "zeros_like", corr2d_zeros_like, "too large"),
     ("pad2d", "all_axes", pad2d_all_axes, "pads every axis"),
     ("pad2d", "after", pad2d_after, "only after"),
     ("pad2d", "edge", pad2d_edge, "copies of the edge values"),
@@ -354,6 +390,7 @@ CATALOGUE = [
     ("conv1d", "no_padding", partial(conv1d, bug="no_padding"), "Padding is ignored"),
     ("conv1d", "no_bias", partial(conv1d, bug="no_bias"), "without the bias"),
     ("conv1d", "bias_last_axis", partial(conv1d, bug="bias_last_axis"), "bias is broadcast along the wrong axis"),
+    ("conv1d", "np_convolve", conv1d_np_convolve, "kernel flipped"),
     ("conv2d", "flip", partial(conv2d, bug="flip"), "Your output equals a true convolution (kernel flipped). conv2d must compute cross-correlation"),
     ("conv2d", "no_padding", partial(conv2d, bug="no_padding"), "Padding is ignored"),
     ("conv2d", "pad_after", partial(conv2d, bug="pad_after"), "only after the input"),
@@ -363,6 +400,7 @@ CATALOGUE = [
     ("conv2d", "dilation_ignored", partial(conv2d, bug="dilation_ignored"), "Dilation is ignored"),
     ("conv2d", "no_bias", partial(conv2d, bug="no_bias"), "without the bias"),
     ("conv2d", "bias_last_axis", partial(conv2d, bug="bias_last_axis"), "bias is broadcast along the wrong axis"),
+    ("conv2d", "bias_first", partial(conv2d, bug="bias_first"), "bias of channel 0"),
     ("conv2d", "first_channel", partial(conv2d, bug="first_channel"), "Only input channel 0"),
     ("conv2d", "first_sample", partial(conv2d, bug="first_sample"), "Only the first sample"),
     ("conv2d", "off_by_one", partial(conv2d, bug="off_by_one"), "off by one"),
@@ -376,6 +414,7 @@ CATALOGUE = [
     ("conv2d_backward", "dw_mean", partial(conv2d_backward, bug="dw_mean"), "dw is averaged over the batch"),
     ("conv2d_backward", "db_per_sample", partial(conv2d_backward, bug="db_per_sample"), "db is not summed over the batch"),
     ("conv2d_backward", "db_mean", partial(conv2d_backward, bug="db_mean"), "db is a mean"),
+    ("conv2d_backward", "db_wrong_axes", partial(conv2d_backward, bug="db_wrong_axes"), "db is summed over the wrong axes"),
     ("conv2d_backward", "wrong_order", partial(conv2d_backward, bug="wrong_order"), "wrong order"),
     ("max_pool2d", "default_stride_1", _max("default_stride_1"), "stride defaults to kernel_size"),
     ("max_pool2d", "stride_ignored", _max("stride_ignored"), "stride argument is ignored"),
@@ -385,6 +424,7 @@ CATALOGUE = [
     ("max_pool2d", "over_channels", _max("over_channels"), "spans the channels"),
     ("max_pool2d", "avg", _max("other_kind"), "equals average pooling"),
     ("max_pool2d", "ceil", _max("ceil"), "ceil instead of floor"),
+    ("max_pool2d", "whole_batch", max_pool2d_whole_batch, "spans the samples and the channels"),
     ("avg_pool2d", "default_stride_1", _avg("default_stride_1"), "stride defaults to kernel_size"),
     ("avg_pool2d", "max", _avg("other_kind"), "equals max pooling"),
     ("avg_pool2d", "sum", _avg("sum"), "sum of each window"),

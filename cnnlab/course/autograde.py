@@ -2,17 +2,20 @@
 
 Workers run `cnnlab.course.grade_one.grade_submission` through any
 `concurrent.futures.Executor` (a `ProcessPoolExecutor` by default; Dask's
-``distributed.Client.get_executor()`` fits the same slot). Only this parent
+``distributed.Client.get_executor()`` fits the same slot, given a shared
+filesystem for the scratch folders and the course). Only this parent
 process writes the course: the gradebook (through nbgrader's `Gradebook`
 API), ``autograded/``, ``feedback/`` and ``grades.csv``.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import shutil
 import sys
 import tempfile
+import warnings
 import zipfile
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -24,7 +27,8 @@ from cnnlab.course.sandbox import bwrap_path
 
 __all__ = ["collect_submissions", "autograde", "format_table", "SANDBOX_WARNING"]
 
-SANDBOX_WARNING = ("WARNING: bubblewrap (bwrap) is not installed: student code runs WITHOUT the "
+SANDBOX_WARNING = ("WARNING: bubblewrap (bwrap) is not installed or cannot create namespaces here: "
+                   "student code runs WITHOUT the "
                    "sandbox (it can read the course folder and use the network); only resource "
                    "limits apply. Install it with `apt-get install bubblewrap`.")
 _ID = re.compile(r"[^\w.-]+")
@@ -50,8 +54,8 @@ def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, 
         raise SystemExit(f"submissions folder {src} does not exist")
     found: dict[str, Path] = {}
     for entry in sorted(src.iterdir()):
-        if entry.name.startswith("."):
-            continue
+        if entry.name.startswith(".") or entry.is_symlink():
+            continue  # note: never follow links out of the submissions folder
         if entry.is_dir():
             sid = _student_id(entry.name)
             found[sid] = entry / assignment if (entry / assignment).is_dir() else entry
@@ -98,7 +102,8 @@ def _record(root: Path, res: dict) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     sid, a = res["student"], res["assignment"]
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes from nbgrader's add_submission
         gb.update_or_create_student(sid)
         try:
             sub = gb.find_submission(a, sid)
@@ -126,7 +131,10 @@ def format_table(results: list[dict]) -> str:
     """The grade table: student, score, max, status, reason."""
     rows = [("student", "score", "max", "status", "reason")]
     for r in results:
-        reason = r["reason"] if len(r["reason"]) <= 110 else r["reason"][:107] + "..."
+        text = r.get("summary") or r["reason"]
+        if r.get("notes"):
+            text = "; ".join(r["notes"] + [text])
+        reason = text if len(text) <= 120 else text[:117] + "..."
         rows.append((r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"], reason))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = []
@@ -163,6 +171,7 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
         if limits.sandbox == "bwrap":
             raise SystemExit("bubblewrap is required (--sandbox bwrap) but not installed")
         print(SANDBOX_WARNING, file=sys.stderr)
+        limits = dataclasses.replace(limits, sandbox="none")
     _ensure_release(root, assignment)
     scratch = Path(tempfile.mkdtemp(prefix="cnnlab-autograde-"))
     own_executor = executor is None

@@ -8,8 +8,19 @@ from pathlib import Path
 
 __all__ = ["COURSE_ROOT", "Limits", "assignments", "nbgrader_env", "load_nbgrader_config"]
 
+
+
+def _course_root() -> Path:
+    """The nbgrader course directory: $CNNLAB_COURSE_ROOT, else the repository
+    this package sits in (editable install), else the current directory."""
+    if os.environ.get("CNNLAB_COURSE_ROOT"):
+        return Path(os.environ["CNNLAB_COURSE_ROOT"]).resolve()
+    repo = Path(__file__).resolve().parents[2]
+    return repo if (repo / "nbgrader_config.py").exists() else Path.cwd().resolve()
+
+
 # The repository root is the nbgrader course directory (nbgrader_config.py).
-COURSE_ROOT = Path(__file__).resolve().parents[2]
+COURSE_ROOT = _course_root()
 
 
 @dataclass(frozen=True)

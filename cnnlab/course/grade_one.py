@@ -68,35 +68,61 @@ def _check_notebook(path: Path) -> tuple[str | None, list[str]]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return f"{path.name} is not valid JSON ({exc.__class__.__name__}: {exc})", []
-    try:
-        nb = nbformat.from_dict(raw)
-        if not isinstance(nb.get("cells"), list):
-            raise ValueError("no list of cells")
-        nbformat.validator.normalize(nb) if hasattr(nbformat.validator, "normalize") else None
-    except Exception as exc:  # noqa: BLE001 - any malformed notebook is the student's problem
-        return f"{path.name} is not a notebook ({exc.__class__.__name__}: {exc})", []
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        return f"{path.name} is not a notebook (no list of cells)", []
+    nb = raw
     notes, seen_ids, seen_grade = [], set(), set()
     changed = False
-    for cell in nb.cells:
-        if not isinstance(cell, dict) or "cell_type" not in cell:
-            return f"{path.name} has a malformed cell", []
+    for i, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict) or "cell_type" not in cell or not isinstance(cell.get("metadata", {}), dict):
+            return f"{path.name} has a malformed cell (cell {i})", []
         cid = cell.get("id")
         if cid is not None and cid in seen_ids:
-            cell["id"] = uuid.uuid4().hex[:8]
+            cell["id"] = f"dup-{i}-{uuid.uuid4().hex[:6]}"
             changed = True
         seen_ids.add(cell.get("id"))
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id") if isinstance(meta, dict) else None
         if gid is not None:
             if gid in seen_grade:
+                # note: nbgrader aborts on some duplicates; keep the first copy
+                # as the graded cell and turn later copies into ordinary cells
                 notes.append(f"duplicate cell {gid!r} ignored")
+                cell["metadata"].pop("nbgrader", None)
+                changed = True
             seen_grade.add(gid)
     try:
-        nb = nbformat.from_dict(nbformat.reads(json.dumps(nb), as_version=4))
-    except Exception as exc:  # noqa: BLE001
-        return f"{path.name} cannot be read as an nbformat 4 notebook ({exc.__class__.__name__}: {exc})", []
+        nb = nbformat.reads(json.dumps(nb), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any malformed notebook is the student's problem
+        return f"{path.name} cannot be read as a notebook ({exc.__class__.__name__}: {exc})", []
     if changed:
         path.write_text(nbformat.writes(nb), encoding="utf-8")
     return None, notes
+
+
+def _copy_submission(src: Path, dest: Path, max_bytes: int = 50 << 20) -> list[str]:
+    """Copy the student's regular files; returns notes on what was left out.
+
+    note: symbolic links are never followed: a link to solutions/ would
+    otherwise be copied, as a file, into the sandbox's working copy.
+    """
+    notes = []
+    dest.mkdir(parents=True, exist_ok=True)
+    if src.is_symlink():
+        return [f"symbolic link {src.name} ignored"]
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if any(part in (".ipynb_checkpoints", "__pycache__") for part in rel.parts):
+            continue
+        if path.is_symlink() or any(p.is_symlink() for p in list(path.parents)[: len(rel.parts) - 1]):
+            notes.append(f"symbolic link {rel} ignored")
+        elif path.is_file():
+            if path.stat().st_size > max_bytes:
+                notes.append(f"{rel} ignored (larger than {max_bytes >> 20} MB)")
+                continue
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest / rel)
+    return notes
 
 
 def grade_submission(job: Job) -> dict:
@@ -114,7 +140,8 @@ def _grade(job: Job) -> dict:
     max_score = _max_score(job)
     expected = _released_notebooks(job)
     sub = Path(job.submission)
-    found = sorted(p.name for p in sub.glob("*.ipynb")) if sub.is_dir() else []
+    found = (sorted(p.name for p in sub.glob("*.ipynb") if p.is_file() and not p.is_symlink())
+             if sub.is_dir() and not sub.is_symlink() else [])
     missing = [n for n in expected if n not in found]
     if missing:
         extra = [n for n in found if n not in expected]
@@ -125,8 +152,7 @@ def _grade(job: Job) -> dict:
     try:
         course = scratch / "course"
         subdir = course / "submitted" / job.student / job.assignment
-        shutil.copytree(sub, subdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        notes = []
+        notes = _copy_submission(sub, subdir)
         for name in expected:
             problem, nb_notes = _check_notebook(subdir / name)
             if problem:
@@ -149,11 +175,12 @@ def _grade(job: Job) -> dict:
         if not result_file.exists():
             why = "timeout" if rc is None else "error"
             reason = (f"grading exceeded its {budget} s budget" if rc is None
-                      else f"grader process failed (exit {rc}): {log.strip().splitlines()[-1:] or ''}")
+                      else f"grader process failed (exit {rc}): {(log.strip().splitlines() or [''])[-1][:300]}")
             return _result(job, why, reason, max_score=max_score)
         res = json.loads(result_file.read_text())
         res.update(student=job.student, assignment=job.assignment)
         if notes:
+            res["notes"] = notes
             res["reason"] = "; ".join(notes + ([res["reason"]] if res["reason"] else []))
         return res
     finally:
@@ -206,12 +233,18 @@ def _driver_config(spec):
     return c
 
 
-def _failures(nb) -> tuple[list[str], str | None]:
-    """Failed test cells with their first error line, and why later cells did not run."""
-    failed, broken = [], None
-    for cell in nb.cells:
+def _failures(nb) -> tuple[list[str], list[str], str | None]:
+    """Failed test cells with their first error line (long, short), and why later cells did not run."""
+    failed, short, broken, setup = [], [], None, None
+    for i, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors and setup is None and not meta.get("grade") and not meta.get("solution") \
+                and errors[0].get("ename") != "CellNotRun":
+            # a failing setup cell (an import, say) explains every failure after it
+            setup = f"setup cell {i} failed: {errors[0].get('ename')}: {str(errors[0].get('evalue'))[:160]}"
+            failed.append(setup)
+            short.append(f"setup cell {i} ({errors[0].get('ename')})")
         for err in errors:
             if err.get("ename") in ("DeadKernelError", "CellNotRun") and broken is None:
                 broken = err.get("evalue", "")
@@ -219,9 +252,13 @@ def _failures(nb) -> tuple[list[str], str | None]:
             err = errors[-1]
             if err.get("ename") == "CellNotRun":
                 continue
-            msg = [ln for ln in (err.get("evalue") or "").splitlines() if ln.strip()]
-            failed.append(f"{meta.get('grade_id')}: {err.get('ename')}" + (f": {msg[0].strip()[:160]}" if msg else ""))
-    return failed, broken
+            msg = [ln.strip() for ln in (err.get("evalue") or "").splitlines() if ln.strip()]
+            cause = [ln for ln in msg[1:] if ln.startswith("Likely cause:")]
+            text = " ".join(([msg[0][:200]] if msg else []) + [c[:200] for c in cause[:1]])
+            failed.append(f"{meta.get('grade_id')}: {err.get('ename')}" + (f": {text}" if text else ""))
+            why = cause[0].removeprefix("Likely cause:").strip() if cause else err.get("ename")
+            short.append(f"{meta.get('grade_id')} ({why if len(why) <= 60 else why[:57] + '...'})")
+    return failed, short, broken
 
 
 def _status(broken: str | None) -> str:
@@ -249,15 +286,19 @@ def _driver(spec_path: str) -> int:
     config = _driver_config(spec)
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
+    t0 = time.monotonic()
     auto = api.autograde(assignment, student, force=True, create=True)
+    timing = {"autograde": round(time.monotonic() - t0, 2)}
     course = scratch / "course"
     if not auto.get("success"):
         last = [ln for ln in (auto.get("error") or auto.get("log") or "").splitlines() if ln.strip()]
         result = dict(status="error", reason="autograde failed: " + (last[-1][:300] if last else "unknown"),
                       score=0.0, max_score=0.0, grades={}, notebooks={}, feedback={})
     else:
+        t0 = time.monotonic()
         api.generate_feedback(assignment, student, force=True)
-        grades, notebooks, feedback, failed, broken = {}, {}, {}, [], None
+        timing["feedback"] = round(time.monotonic() - t0, 2)
+        grades, notebooks, feedback, failed, short, broken = {}, {}, {}, [], [], None
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             sub = gb.find_submission(assignment, student)
             score, max_score = float(sub.score), float(sub.max_score)
@@ -268,8 +309,9 @@ def _driver(spec_path: str) -> int:
             path = course / "autograded" / student / assignment / name
             if path.exists():
                 notebooks[name] = path.read_text(encoding="utf-8")
-                nb_failed, nb_broken = _failures(nbformat.reads(notebooks[name], as_version=4))
+                nb_failed, nb_short, nb_broken = _failures(nbformat.reads(notebooks[name], as_version=4))
                 failed += nb_failed
+                short += nb_short
                 broken = broken or nb_broken
             html = course / "feedback" / student / assignment / f"{stem}.html"
             if html.exists():
@@ -278,8 +320,11 @@ def _driver(spec_path: str) -> int:
         if broken:
             broken = f"cells not run: {broken}"
         reason = "; ".join(failed + ([broken] if broken else [])) or "all tests passed"
-        result = dict(status=status, reason=reason, score=score, max_score=max_score, grades=grades,
+        summary = ("failed " + ", ".join(short) if short else "all tests passed") + (
+            f"; {broken}" if broken else "")
+        result = dict(status=status, reason=reason, summary=summary, score=score, max_score=max_score, grades=grades,
                       notebooks=notebooks, feedback=feedback)
+    result["timing"] = timing
     (scratch / "result.json").write_text(json.dumps(result))
     return 0
 

@@ -21,8 +21,10 @@ the remaining cells are marked as not run instead of aborting the grading.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,9 +42,23 @@ from nbgrader.preprocessors import Execute
 __all__ = ["bwrap_path", "bwrap_command", "SandboxKernelManager", "SandboxExecute"]
 
 
+@functools.lru_cache(maxsize=None)
 def bwrap_path() -> str | None:
-    """The bubblewrap executable, or None when it is not installed."""
-    return shutil.which("bwrap")
+    """The bubblewrap executable, or None when it is missing or cannot sandbox here.
+
+    A quick probe runs ``true`` with the namespaces we use: in some containers
+    bwrap is installed but may not create namespaces, and every kernel would die.
+    """
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return None
+    probe = [exe, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+             "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
+    try:
+        ok = subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return exe if ok else None
 
 
 def _python_roots() -> list[str]:
@@ -76,10 +92,16 @@ def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap") -> list[str]:
             cmd += ["--ro-bind", etc, etc]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
-    cmd += ["--bind", rundir, rundir, "--bind", workdir, workdir, "--chdir", workdir,
-            "--setenv", "HOME", workdir, "--setenv", "TMPDIR", "/tmp",
-            "--setenv", "MPLCONFIGDIR", os.path.join(workdir, ".matplotlib"),
-            "--remount-ro", "/", "--"]
+    cmd += ["--bind", rundir, rundir, "--bind", workdir, workdir, "--chdir", workdir, "--clearenv"]
+    # note: a fresh environment: no tokens or paths of the grader leak into the kernel
+    env = {"HOME": workdir, "TMPDIR": "/tmp", "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"),
+           "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+           "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JPY_SESSION_NAME": os.environ.get("JPY_SESSION_NAME", "")}
+    for key, value in env.items():
+        if value:
+            cmd += ["--setenv", key, value]
+    cmd += ["--remount-ro", "/", "--"]
     return cmd
 
 
@@ -91,14 +113,15 @@ class SandboxKernelManager(AsyncKernelManager):
     memory_mb = Integer(2048, help="Address-space limit (RLIMIT_AS) of the kernel, MiB.").tag(config=True)
     cpu_s = Integer(120, help="CPU-time limit (RLIMIT_CPU) of the kernel, seconds.").tag(config=True)
     fsize_mb = Integer(64, help="Largest file the kernel may write (RLIMIT_FSIZE), MiB.").tag(config=True)
-
-    rundir = Unicode("", help="Folder for the connection file and ipc sockets (default: a new temp folder).").tag(config=True)
+    rundir = Unicode("", help="Folder for the connection file and ipc sockets (default: a new "
+                     "temporary folder, removed with the kernel).").tag(config=True)
+    _own_rundir = None
 
     async def _async_pre_start_kernel(self, **kw):
         # note: with --unshare-net the kernel has no loopback shared with us;
         # ZeroMQ ipc sockets are files, visible to both sides through rundir.
         if not self.rundir:
-            self.rundir = tempfile.mkdtemp(prefix="cnnlab-kernel-")
+            self.rundir = self._own_rundir = tempfile.mkdtemp(prefix="cnnlab-kernel-")
         self.transport = "ipc"
         # note: a SIGINT to the process group would also hit bwrap itself, which
         # dies and takes the kernel with it: interrupt over the control channel.
@@ -107,6 +130,11 @@ class SandboxKernelManager(AsyncKernelManager):
         self.connection_file = os.path.join(self.rundir, name + ".json")
         self.ip = os.path.join(self.rundir, name + "-ipc")
         return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if self._own_rundir and not restart:
+            shutil.rmtree(self._own_rundir, ignore_errors=True)
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -121,6 +149,25 @@ class SandboxKernelManager(AsyncKernelManager):
             return launch
         workdir = self.workdir or os.getcwd()
         return bwrap_command(workdir, os.path.realpath(self.rundir), bwrap) + launch
+
+
+_FORGET_TRACEBACK = """
+import sys as _cnnlab_sys, gc as _cnnlab_gc, traceback as _cnnlab_tb
+try:
+    _cnnlab_tb.clear_frames(_cnnlab_sys.last_traceback)  # frees the failing frames' locals
+except Exception:
+    pass
+for _cnnlab_n in ("last_type", "last_value", "last_traceback", "last_exc"):
+    if hasattr(_cnnlab_sys, _cnnlab_n):
+        setattr(_cnnlab_sys, _cnnlab_n, None)
+try:
+    get_ipython().InteractiveTB.tb = None
+except Exception:
+    pass
+del _cnnlab_sys, _cnnlab_n, _cnnlab_tb
+_cnnlab_gc.collect()
+del _cnnlab_gc
+"""
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -164,9 +211,9 @@ class SandboxExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
     # --- dead or stuck kernels ----------------------------------------------
-    async def _kernel_responds(self) -> bool:
+    async def _kernel_responds(self, code: str = "") -> bool:
         try:
-            msg_id = await ensure_async(self.kc.execute("", store_history=False, silent=True))
+            msg_id = await ensure_async(self.kc.execute(code, store_history=False, silent=True))
             deadline = time.monotonic() + self.probe_timeout
             while time.monotonic() < deadline:
                 msg = await self.kc.shell_channel.get_msg(timeout=max(0.1, deadline - time.monotonic()))
@@ -198,8 +245,12 @@ class SandboxExecute(Execute):
                        "(os._exit, a crash, or a resource limit: memory or CPU time)")]
             self._broken = f"the kernel died in an earlier cell (code cell {cell_index})"
             return cell
-        timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-                        for o in cell.outputs)
+        errors = [o.get("ename") for o in cell.outputs if o.get("output_type") == "error"]
+        timed_out = "CellTimeoutError" in errors
+        if errors and not timed_out:
+            # note: the traceback keeps the failing frames (and, after a MemoryError, the
+            # memory they hold) alive; drop it so one failure does not sink later cells.
+            await self._kernel_responds(_FORGET_TRACEBACK)
         if timed_out:
             over_budget = self._deadline is not None and time.monotonic() >= self._deadline - 1
             if over_budget:

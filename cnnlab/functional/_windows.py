@@ -40,14 +40,16 @@ def _span(i, k_step, s, n_out):
     return slice(start, start + s * (n_out - 1) + 1, s)
 
 
-_THREADS = max(1, min(4, os.cpu_count() or 1))
+# the cores this process may use (not the host's count); beyond 4 a memory-bound copy gains little
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_THREADS = max(1, min(4, _CORES))
 _POOL = []  # one lazily created executor, shared by every call
 # note: a forked child (e.g. a DataLoader worker) inherits the executor but not its threads
 os.register_at_fork(after_in_child=_POOL.clear)
 
 
 def _copy(dst, src):
-    """dst[...] = src, split across threads when large.
+    """dst[...] = src, split across `_THREADS` threads (the caller's included) when large.
 
     note: numpy releases the GIL while copying, so on a multi-core machine the
     im2col gather (memory-bound, single-threaded otherwise) runs about
@@ -58,10 +60,12 @@ def _copy(dst, src):
         dst[...] = src
         return
     if not _POOL:
-        _POOL.append(ThreadPoolExecutor(_THREADS, thread_name_prefix="cnnlab-copy"))
+        _POOL.append(ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="cnnlab-copy"))
     edges = np.linspace(0, dst.shape[axis], _THREADS + 1).astype(int)
     parts = [(slice(None),) * axis + (slice(a, b),) for a, b in zip(edges[:-1], edges[1:])]
-    for f in [_POOL[0].submit(dst.__setitem__, part, src[part]) for part in parts]:
+    futures = [_POOL[0].submit(dst.__setitem__, part, src[part]) for part in parts[1:]]
+    dst[parts[0]] = src[parts[0]]  # the calling thread copies its share meanwhile
+    for f in futures:
         f.result()
 
 

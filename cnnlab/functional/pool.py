@@ -122,11 +122,12 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
         dout, x, kernel_size, stride, padding)
     N, C, H, W = x.shape
     dt = float_dtype(dout, x)
-    # first maximum of each window: visit the taps row-major and move only on a strictly larger value
+    # first maximum of each window: visit the taps row-major and move only on a strictly larger
+    # value; note: like torch, a NaN always takes over, so the last NaN of a window wins
     taps = _taps(_padded(x, (pH, pW), -np.inf), (KH, KW), (sH, sW), (H_out, W_out))
     best, arg = next(taps).copy(), np.zeros((N, C, H_out, W_out), dtype=np.intp)
     for t, tap in enumerate(taps, start=1):
-        larger = tap > best
+        larger = (tap > best) | np.isnan(tap)
         np.copyto(best, tap, where=larger)
         arg[larger] = t
     dr, dc = np.divmod(arg, KW)  # offsets of the winner inside its window
@@ -153,8 +154,10 @@ def max_pool2d_backward_naive(dout, x, kernel_size, stride=None, padding=0):
         for c in range(C):
             for i in range(H_out):
                 for j in range(W_out):
-                    window = xp[n, c, i * sH:i * sH + KH, j * sW:j * sW + KW]
-                    r, q = divmod(int(window.argmax()), KW)  # first maximum, row-major
+                    window = xp[n, c, i * sH:i * sH + KH, j * sW:j * sW + KW].ravel()
+                    nan = np.flatnonzero(np.isnan(window))
+                    # first maximum, row-major; as torch, the last NaN if there is one
+                    r, q = divmod(int(nan[-1] if nan.size else window.argmax()), KW)
                     r = min(max(i * sH + r - pH, 0), H - 1)  # back to x's coordinates (see above)
                     q = min(max(j * sW + q - pW, 0), W - 1)
                     dx[n, c, r, q] += dout[n, c, i, j]

@@ -12,7 +12,7 @@ arguments equal to their default are left out, so defaults are tested too.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,7 +37,7 @@ SIGNATURES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Case:
     """One call: positional `values` for the parameters `names`.
 
@@ -49,10 +49,9 @@ class Case:
     names: tuple
     values: tuple
     error: str | None = None
-    note: str = field(default="", compare=False)
 
 
-def make(op: str, label: str, error: str | None = None, note: str = "", **kw) -> Case:
+def make(op: str, label: str, error: str | None = None, **kw) -> Case:
     """A case for `op` from keyword values; trailing defaults are dropped."""
     sig = SIGNATURES[op]
     full = [(n, kw.get(n, d)) for n, d in sig]
@@ -60,7 +59,7 @@ def make(op: str, label: str, error: str | None = None, note: str = "", **kw) ->
         full.pop()
     names = tuple(n for n, _ in full)
     values = tuple(v for _, v in full)
-    return Case(label, names, values, error, note)
+    return Case(label, names, values, error)
 
 
 def _same(a, b) -> bool:
@@ -114,7 +113,7 @@ def _conv_size(rng, k, s, p, d, extra=6):
     return int(rng.integers(lo, lo + extra + 1))
 
 
-def conv_case(op, rng, label, N, C_in, H, W, C_out, KH, KW, bias, s, p, d, ties=False):
+def conv_case(op, rng, label, N, C_in, H, W, C_out, KH, KW, bias, s, p, d):
     """A conv1d/conv2d/conv2d_backward case with random normal values."""
     two = op != "conv1d"
     xs = (N, C_in, H, W) if two else (N, C_in, W)

@@ -37,6 +37,7 @@ class Mistake:
     candidate: Callable
     output: int | None = None
     only_2d: bool = False
+    family: str = ""  # mistakes of one family (e.g. the kernel flips) are named at most once
 
 
 def normalize(op: str, params: dict) -> SimpleNamespace:
@@ -62,12 +63,13 @@ def _matches(actual, cand) -> bool:
 
 
 def diagnose(op: str, params: dict, actual, expected, device, catalogue, output: int | None = None) -> str | None:
-    """The text of the first mistake in `catalogue` whose output equals `actual`, else a shape hint."""
+    """The texts of the first `MAX_CAUSES` mistakes whose output equals `actual`, else a generic hint."""
     if type(actual) is not np.ndarray or actual.dtype.kind not in "fiu" or actual.size > 10**6:
         return None
     actual = actual.astype(np.float64)
     P = normalize(op, params)
     hits: list[str] = []
+    families: set[str] = set()
     for m in catalogue:
         if m.output != output or (m.only_2d and P.one_d):
             continue
@@ -81,13 +83,33 @@ def diagnose(op: str, params: dict, actual, expected, device, catalogue, output:
         except Exception:  # the mistake does not apply to this case
             continue
         same_as_right = cand.shape == expected.shape and bool(close(cand, expected).all())
-        text = m.text.format(op=op)
-        if not same_as_right and text not in hits and _matches(actual, cand):
+        text = m.text.replace("{op}", op)  # note: not str.format, texts hold braces
+        if not same_as_right and text not in hits and (m.family or m.key) not in families and _matches(actual, cand):
             hits.append(text)
+            families.add(m.family or m.key)
             if len(hits) == MAX_CAUSES:
                 break
     if hits:  # note: on one case two mistakes can give the same output; name both
         return hits[0] + "".join(f"\n  Or: {h}" for h in hits[1:])
+    return _generic_hint(actual, expected)
+
+
+def _generic_hint(actual: np.ndarray, expected: np.ndarray) -> str | None:
+    a, e = actual.shape, expected.shape
+    if a == e:
+        if expected.size and bool(close(actual, expected, rtol=1e-4, atol=1e-5).all()):
+            err = float(np.max(np.abs(actual - expected)))
+            return (f"Your values are right only to about float32 precision (largest error {err:.2g}): keep every "
+                    f"intermediate array in float64 (no dtype=np.float32, no torch float32 tensors).")
+        return None
+    if len(a) == len(e) and all(x <= y for x, y in zip(a, e)) and bool(
+            close(actual, expected[tuple(slice(0, n) for n in a)], rtol=1e-6, atol=1e-8).all()):
+        return ("Your output is the top-left part of the correct output: its values are right but it has too few "
+                "positions; check the output-size formula ⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1.")
+    if len(a) == len(e) and all(x >= y for x, y in zip(a, e)) and bool(
+            close(actual[tuple(slice(0, n) for n in e)], expected, rtol=1e-6, atol=1e-8).all()):
+        return ("Your output holds the right values in its top-left part but is too large: allocate it with the "
+                f"output's shape {e} (see cnnlab.shapes.conv_output_size).")
     return _shape_hint(actual, expected)
 
 

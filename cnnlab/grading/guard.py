@@ -2,10 +2,12 @@
 
 `forbid(fn)` is a context manager: inside it, each entry point listed in
 `TARGETS` (of the modules already imported) is replaced by a stub that
-records the call and raises `ForbiddenCall`; names in the student's globals
-and closure bound to one of those functions (``from scipy.signal import
-correlate2d``) are swapped too. Everything is restored on exit, exceptions
-and time-outs included.
+records the call and raises `ForbiddenCall`; a target module first imported
+inside the student's function is patched as it loads; names in the student's
+globals and closures bound to one of those functions (``from scipy.signal
+import correlate2d``) are swapped too. Everything is restored on exit,
+exceptions and time-outs included. Sliding-window views (numpy's
+`sliding_window_view`, `Tensor.unfold`) stay allowed: the lectures teach them.
 
 note: `cnnlab.reference` itself calls torch.nn.functional, so the guard must
 be active only around the student's call, never around the reference.
@@ -13,6 +15,7 @@ be active only around the student's call, never around the reference.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
 import sys
 
 __all__ = ["ForbiddenCall", "forbid", "TARGETS"]
@@ -61,12 +64,47 @@ def _namespaces(fn):
             inner = getattr(f, attr, None)
             if inner is not None and inner is not f:
                 todo.append(inner)
+        call = getattr(type(f), "__call__", None)  # a callable object: look into its class's __call__
+        if hasattr(call, "__globals__"):
+            todo.append(call)
         g = getattr(f, "__globals__", None)
         if isinstance(g, dict):
             out.append(("globals", g))
         for cell in getattr(f, "__closure__", None) or ():
             out.append(("cell", cell))
     return out
+
+
+class _LateImports(importlib.abc.MetaPathFinder):
+    """Patches a target module that the student's function imports for the first time."""
+
+    def __init__(self, patch):
+        self.patch = patch
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in TARGETS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                spec.loader = _PatchingLoader(spec.loader, self.patch)
+                return spec
+        return None
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    def __init__(self, inner, patch):
+        self.inner, self.patch = inner, patch
+
+    def create_module(self, spec):
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module):
+        module.__spec__.loader = module.__loader__ = self.inner  # note: leave no trace on the module
+        self.inner.exec_module(module)
+        self.patch(module.__name__, module)
 
 
 @contextlib.contextmanager
@@ -79,23 +117,27 @@ def forbid(fn=None):
     saved = []  # (owner, attribute, original), restored in reverse
     swapped = []  # (namespace dict or cell, key or None, original)
     stubs = {}  # id(original) -> (original, stub), for aliases in the student's namespaces
-    try:
-        for modname, names in TARGETS.items():
-            mod = sys.modules.get(modname)
-            if mod is None:
+
+    def patch(modname, mod):
+        pretty = "torch.nn.functional" if modname == "torch._C._nn" else modname
+        for name in TARGETS[modname]:
+            orig = getattr(mod, name, None)
+            if orig is None:
                 continue
-            pretty = "torch.nn.functional" if modname == "torch._C._nn" else modname
-            for name in names:
-                orig = getattr(mod, name, None)
-                if orig is None:
-                    continue
-                stub = _stub(f"{pretty}.{name}", calls)
-                stubs.setdefault(id(orig), (orig, stub))
-                try:
-                    setattr(mod, name, stub)
-                except (AttributeError, TypeError):  # an immutable extension type
-                    continue
-                saved.append((mod, name, orig))
+            stub = _stub(f"{pretty}.{name}", calls)
+            stubs.setdefault(id(orig), (orig, stub))
+            try:
+                setattr(mod, name, stub)
+            except (AttributeError, TypeError):  # an immutable extension type
+                continue
+            saved.append((mod, name, orig))
+
+    hook = _LateImports(patch)
+    try:
+        for modname in TARGETS:
+            if sys.modules.get(modname) is not None:
+                patch(modname, sys.modules[modname])
+        sys.meta_path.insert(0, hook)
         for kind, ns in _namespaces(fn) if fn is not None else ():
             if kind == "globals":
                 for key, val in list(ns.items()):
@@ -114,6 +156,8 @@ def forbid(fn=None):
                     ns.cell_contents = hit[1]
         yield calls
     finally:
+        if hook in sys.meta_path:
+            sys.meta_path.remove(hook)
         for holder, key, val in reversed(swapped):
             if key is None:
                 holder.cell_contents = val

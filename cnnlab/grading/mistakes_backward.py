@@ -61,8 +61,8 @@ CONV_BACKWARD = [
     Mistake("dx-assigned", "dx: gradients are assigned (=) instead of accumulated (+=): where windows "
             "overlap, a pixel must receive the sum of the contributions of every window that contains it.",
             lambda P, dev: _if(_overlap(P) or P.w.shape[0] > 1, lambda: _scatter_dx(P, True)), output=0),
-    Mistake("dx-assigned-windows", "dx: gradients are assigned (=) instead of accumulated (+=) over "
-            "overlapping windows: a pixel must receive the sum over every window that contains it.",
+    Mistake("dx-assigned-windows", "dx: gradients are assigned (=) instead of accumulated (+=): where windows "
+            "overlap, a pixel must receive the sum of the contributions of every window that contains it.",
             lambda P, dev: _if(_overlap(P), lambda: _scatter_dx(P, False)), output=0),
     Mistake("dx-padded", "dx still includes the padding: compute the gradient of the padded input, then crop "
             "it, dx = dx_padded[:, :, pH:pH + H, pW:pW + W].",
@@ -89,14 +89,14 @@ CONV_BACKWARD = [
     Mistake("dw-transposed", "dw has layout (C_in, C_out, KH, KW); it must have w's layout (C_out, C_in, KH, KW).",
             lambda P, dev: _bwd(P, dev)[1].transpose(1, 0, 2, 3), output=1),
     Mistake("dw-assigned", "dw is assigned (=) instead of accumulated (+=) over output positions and samples.",
-            lambda P, dev: _bwd(P, dev, dout=_last_only(P.dout))[1], output=1),
+            lambda P, dev: _bwd(P, dev, dout=_last_only(P.dout))[1], output=1, family="dw-assigned"),
     Mistake("dw-assigned-positions", "dw is assigned (=) instead of accumulated (+=) over output positions: "
             "it holds the last window's contribution only.",
-            lambda P, dev: _bwd(P, dev, dout=_last_position(P.dout))[1], output=1),
+            lambda P, dev: _bwd(P, dev, dout=_last_position(P.dout))[1], output=1, family="dw-assigned"),
     # db
-    Mistake("db-first-sample", "db is not summed over the batch (first sample only): db[c] = Σ_{n,i,j} dout[n, c, i, j].",
+    Mistake("db-first-sample", "db is not summed over the batch (first sample only): db[c] = Σ over n, i, j of dout[n, c, i, j].",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout[0].sum(axis=(1, 2))), output=2),
-    Mistake("db-last-sample", "db is overwritten for every sample (last sample only): db[c] = Σ_{n,i,j} dout[n, c, i, j].",
+    Mistake("db-last-sample", "db is overwritten for every sample (last sample only): db[c] = Σ over n, i, j of dout[n, c, i, j].",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout[-1].sum(axis=(1, 2))), output=2),
     Mistake("db-per-sample", "db is not summed over the batch: it must have shape (C_out,), db = dout.sum(axis=(0, 2, 3)).",
             lambda P, dev: P.dout.sum(axis=(2, 3)), output=2),

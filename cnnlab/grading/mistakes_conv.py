@@ -48,6 +48,17 @@ def _first_sample(P, dev, how):
     return np.broadcast_to(one, (P.x.shape[0],) + one.shape[1:])
 
 
+def _crop(a, shape):
+    return a[tuple(slice(0, n) for n in shape)]
+
+
+def _running(P, dev):
+    out = _conv(P, dev, b=None)
+    N, C_out = out.shape[:2]
+    run = np.cumsum(out.reshape(N, C_out, -1), axis=-1).reshape(out.shape)  # (N, C_out, H_out, W_out)
+    return run + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))
+
+
 def _swap(v):
     return (v[1], v[0])
 
@@ -55,13 +66,13 @@ def _swap(v):
 CONV = [
     Mistake("flipped", "Your output equals a true convolution (kernel flipped). {op} must compute "
             "cross-correlation: multiply each window by the kernel as it is, without flipping it.",
-            lambda P, dev: _conv(P, dev, w=P.w[..., ::-1, ::-1])),
+            lambda P, dev: _conv(P, dev, w=P.w[..., ::-1, ::-1]), family="flip"),
     Mistake("flipped-rows", "Your output equals the result with the kernel flipped upside down (rows "
             "reversed). {op} computes cross-correlation: do not flip the kernel.",
-            lambda P, dev: _conv(P, dev, w=P.w[..., ::-1, :]), only_2d=True),
+            lambda P, dev: _conv(P, dev, w=P.w[..., ::-1, :]), only_2d=True, family="flip"),
     Mistake("flipped-cols", "Your output equals the result with the kernel flipped left-right (columns "
             "reversed). {op} computes cross-correlation: do not flip the kernel.",
-            lambda P, dev: _conv(P, dev, w=P.w[..., :, ::-1]), only_2d=True),
+            lambda P, dev: _conv(P, dev, w=P.w[..., :, ::-1]), only_2d=True, family="flip"),
     Mistake("bias-missing", "Your output equals the correct result without the bias: add b[c_out] to every "
             "value of output channel c_out.", lambda P, dev: _if(P.b is not None, lambda: _conv(P, dev, b=None))),
     Mistake("bias-last-axis", "The bias is broadcast along the wrong axis: `out + b` adds b along the last "
@@ -71,13 +82,16 @@ CONV = [
     Mistake("bias-h-axis", "The bias is broadcast along the wrong axis (H instead of the channel axis): "
             "reshape it to (1, C_out, 1, 1) with b[None, :, None, None].",
             lambda P, dev: _bias_axis(P, dev, (1, 1, -1, 1)), only_2d=True),
+    Mistake("bias-first", "Every output channel gets the bias of channel 0: add b[c_out] to output channel c_out "
+            "(b[None, :, None, None]).", lambda P, dev: _if(P.b is not None and P.b.size > 1,
+                                                          lambda: _conv(P, dev, b=None) + P.b[0])),
     Mistake("bias-per-channel", "The bias is added once per input channel (inside the loop over C_in): "
             "add it once, after summing over the input channels.",
             lambda P, dev: _if(P.b is not None and P.x.shape[1] > 1,
                                lambda: _conv(P, dev, b=None) + P.x.shape[1] * P.b.reshape(1, -1, 1, 1))),
     Mistake("padding-ignored", "Padding is ignored: your output equals the result with padding=0. Add "
             "padding zeros on each side of x (pad2d) before sliding the kernel.",
-            lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(0, 0)))),
+            lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(0, 0))), family="pad-less"),
     Mistake("padding-after", "Zeros are added only after the input (bottom/right): padding p means p zeros "
             "on each side, before and after.", lambda P, dev: _pad_one_side(P, dev, False)),
     Mistake("padding-before", "Zeros are added only before the input (top/left): padding p means p zeros "
@@ -89,7 +103,8 @@ CONV = [
     Mistake("padding-swapped", "The padding pair is swapped: padding=(pH, pW) pads H by pH and W by pW.",
             lambda P, dev: _if(P.p[0] != P.p[1], lambda: _conv(P, dev, p=_swap(P.p))), only_2d=True),
     Mistake("padding-total", "Padding is split between the sides (p//2 before and after): padding p means "
-            "p zeros on each side.", lambda P, dev: _if(max(P.p) > 0, lambda: _conv(P, dev, p=(P.p[0] // 2, P.p[1] // 2)))),
+            "p zeros on each side.", lambda P, dev: _if(max(P.p) > 0, lambda: _conv(P, dev, p=(P.p[0] // 2, P.p[1] // 2))),
+            family="pad-less"),
     Mistake("padding-added", "You padded the input although padding is 0 (\"same\" padding): pad only by the "
             "given padding.", lambda P, dev: _if(P.p == (0, 0), lambda: _conv(
                 P, dev, p=(0 if P.one_d else (P.w.shape[2] - 1) // 2, (P.w.shape[3] - 1) // 2)))),
@@ -104,6 +119,9 @@ CONV = [
             lambda P, dev: _if(P.s[0] != P.s[1], lambda: _conv(P, dev, s=_swap(P.s))), only_2d=True),
     Mistake("stride-first", "Only the first entry of the stride pair is used, for both axes.",
             lambda P, dev: _if(P.s[0] != P.s[1], lambda: _conv(P, dev, s=(P.s[0], P.s[0]))), only_2d=True),
+    Mistake("stride-not-multiplied", "The windows are placed at (i, j) instead of (i·sH, j·sW): the output has the "
+            "right size but the window of output (i, j) must start at row i·sH and column j·sW.",
+            lambda P, dev: _if(P.s != (1, 1), lambda: _crop(_conv(P, dev, s=(1, 1)), _conv(P, dev).shape))),
     Mistake("dilation-ignored", "Dilation is ignored: your output equals the result with dilation 1. With "
             "dilation d, kernel taps are d positions apart: x[i·s + d·ki].",
             lambda P, dev: _if(P.d != (1, 1), lambda: _conv(P, dev, d=(1, 1)))),
@@ -122,6 +140,14 @@ CONV = [
     Mistake("channels-averaged", "The input channels are averaged, not summed: a filter's response is the sum "
             "over all C_in channels.", lambda P, dev: _if(P.x.shape[1] > 1, lambda: (
                 _conv(P, dev, b=None) / P.x.shape[1] + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))))),
+    Mistake("filters-summed", "Every output channel holds the sum over all filters: compute one output channel "
+            "per filter, out[:, c_out] from w[c_out] only.",
+            lambda P, dev: _if(P.w.shape[0] > 1, lambda: np.broadcast_to(
+                _conv(P, dev, w=P.w.sum(axis=0, keepdims=True), b=None), _conv(P, dev).shape)
+                + (0 if P.b is None else P.b.reshape(1, -1, 1, 1)))),
+    Mistake("running-sum", "The running sum is not reset between output positions (each value includes all earlier "
+            "ones): start the sum at 0 for every output element.",
+            lambda P, dev: _running(P, dev)),
     Mistake("first-sample", "Only the first sample of the batch is computed: loop over all N samples.",
             lambda P, dev: _first_sample(P, dev, "alone")),
     Mistake("first-sample-zeros", "Only the first sample of the batch is computed (the others are left at 0): "
@@ -135,6 +161,10 @@ CONV = [
             lambda P, dev: _if(P.w.shape[0] == P.w.shape[1] > 1, lambda: _conv(P, dev, w=P.w.transpose(1, 0, 2, 3)))),
     Mistake("hw-transposed", "Your output has H and W swapped (transposed): keep the layout (..., H_out, W_out).",
             lambda P, dev: np.swapaxes(_conv(P, dev), -1, -2), only_2d=True),
+    Mistake("dilation-span", "The output is one position short: with dilation d a kernel of size K spans "
+            "d·(K − 1) + 1 input positions, not d·K.", lambda P, dev: _if(P.d != (1, 1), lambda: _crop(
+                _conv(P, dev), tuple(_conv(P, dev).shape[:2]) + tuple(
+                    (n + 2 * p - d * k) // s + 1 for n, p, d, k, s in zip(P.x.shape[2:], P.p, P.d, P.w.shape[2:], P.s))))),
     Mistake("last-row-missing", "The last row and column of output positions are missing: there are "
             "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 positions per axis (off by one).",
             lambda P, dev: _conv(P, dev)[..., :-1, :-1], only_2d=True),
@@ -152,11 +182,11 @@ def _corr(x, k, dev):
 CORR2D = [
     Mistake("flipped", "Your output equals a true convolution (kernel flipped). corr2d must compute "
             "cross-correlation: multiply each window by the kernel as it is, without flipping it.",
-            lambda P, dev: _corr(P.x, P.k[::-1, ::-1], dev)),
+            lambda P, dev: _corr(P.x, P.k[::-1, ::-1], dev), family="flip"),
     Mistake("flipped-rows", "Your output equals the result with the kernel flipped upside down. corr2d "
-            "computes cross-correlation: do not flip the kernel.", lambda P, dev: _corr(P.x, P.k[::-1], dev)),
+            "computes cross-correlation: do not flip the kernel.", lambda P, dev: _corr(P.x, P.k[::-1], dev), family="flip"),
     Mistake("flipped-cols", "Your output equals the result with the kernel flipped left-right. corr2d "
-            "computes cross-correlation: do not flip the kernel.", lambda P, dev: _corr(P.x, P.k[:, ::-1], dev)),
+            "computes cross-correlation: do not flip the kernel.", lambda P, dev: _corr(P.x, P.k[:, ::-1], dev), family="flip"),
     Mistake("kernel-transposed", "Your output equals the result with the kernel transposed (k.T): "
             "k[a, b] multiplies x[i + a, j + b].", lambda P, dev: _corr(P.x, P.k.T, dev)),
     Mistake("same-padding", "Your output is \"same\"-padded (as large as x): corr2d is the valid "

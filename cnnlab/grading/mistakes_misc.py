@@ -20,6 +20,8 @@ def _lead(x):
 
 
 PAD2D = [
+    Mistake("unchanged", "Your output is the input unchanged: no zeros were added.",
+            lambda P, dev: _if(_pp(P) != (0, 0), lambda: P.x), family="too-little"),
     Mistake("all-axes", "np.pad(x, p) pads every axis, including the leading ones (N, C, ...): give a pad "
             "width per axis, ((0, 0), ..., (pH, pH), (pW, pW)).",
             lambda P, dev: _if(P.x.ndim > 2, lambda: np.pad(P.x, [(_pp(P)[0], _pp(P)[0])] * (P.x.ndim - 1) + [(_pp(P)[1], _pp(P)[1])]))),
@@ -30,7 +32,7 @@ PAD2D = [
     Mistake("before-only", "Zeros are added only before (top/left): padding p means p zeros on each side.",
             lambda P, dev: np.pad(P.x, _lead(P.x) + [(_pp(P)[0], 0), (_pp(P)[1], 0)])),
     Mistake("total", "The padding is split between the sides (p//2 each): padding p means p zeros on each side.",
-            lambda P, dev: np.pad(P.x, _lead(P.x) + [(_pp(P)[0] // 2,) * 2, (_pp(P)[1] // 2,) * 2])),
+            lambda P, dev: np.pad(P.x, _lead(P.x) + [(_pp(P)[0] // 2,) * 2, (_pp(P)[1] // 2,) * 2]), family="too-little"),
     Mistake("swapped", "The padding pair is swapped: padding=(pH, pW) pads H (rows) by pH and W (columns) by pW.",
             lambda P, dev: np.pad(P.x, _lead(P.x) + [(_pp(P)[1],) * 2, (_pp(P)[0],) * 2])),
     Mistake("h-only", "Only H (rows) is padded: pad W by pW as well.",

@@ -59,12 +59,16 @@ def forward(kind: str) -> list[Mistake]:
     out = [
         Mistake("default-stride-1", "With stride=None, pooling's stride defaults to kernel_size (non-overlapping "
                 "windows), not 1: set stride = kernel_size when it is None.",
-                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1)))),
+                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1))), family="stride1"),
         Mistake("stride-ignored", "The stride argument is ignored (you always step by kernel_size): use the stride "
                 "given, and kernel_size only when stride is None.",
                 lambda P, dev: _if(P.stride is not None and P.s != P.k, lambda: _pool(kind, P, dev, s=P.k))),
         Mistake("stride-1", "The stride argument is ignored (you step by 1): the window of output (i, j) "
-                "starts at (i·sH, j·sW).", lambda P, dev: _if(P.s != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1)))),
+                "starts at (i·sH, j·sW).", lambda P, dev: _if(P.s != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1))), family="stride1"),
+        Mistake("stride-not-multiplied", "The windows are placed at (i, j) instead of (i·sH, j·sW): the window of "
+                "output (i, j) must start at row i·sH and column j·sW.",
+                lambda P, dev: _if(P.s != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1))[
+                    tuple(slice(0, n) for n in _pool(kind, P, dev).shape)])),
         Mistake("stride-one-axis", "The stride is applied along one axis only.",
                 lambda P, dev: _if(P.s[1] > 1, lambda: _pool(kind, P, dev, s=(P.s[0], 1)))),
         Mistake("stride-other-axis", "The stride is applied along one axis only.",
@@ -94,6 +98,11 @@ def forward(kind: str) -> list[Mistake]:
                 "x[n, c, window] only.", lambda P, dev: _if(P.x.shape[1] > 1, lambda: np.broadcast_to(
                     _pool(kind, P, dev).max(axis=1, keepdims=True) if kind == "max" else
                     _pool(kind, P, dev).mean(axis=1, keepdims=True), _pool(kind, P, dev).shape))),
+        Mistake("over-batch", "The window also spans the samples and the channels (one value per window for the "
+                "whole batch): pool each sample and channel separately, over x[n, c, window] only.",
+                lambda P, dev: _if(P.x.shape[0] > 1, lambda: np.broadcast_to(
+                    _pool(kind, P, dev).max(axis=(0, 1), keepdims=True) if kind == "max" else
+                    _pool(kind, P, dev).mean(axis=(0, 1), keepdims=True), _pool(kind, P, dev).shape))),
         Mistake("ceil", "Your output has an extra, partial window at the end (ceil instead of floor): there are "
                 "⌊(H + 2p − K)/s⌋ + 1 windows per axis.", lambda P, dev: _ceil(kind, P, dev)),
         Mistake("last-missing", "The last row and column of windows are missing: there are ⌊(H + 2p − K)/s⌋ + 1 "
@@ -197,11 +206,11 @@ def backward(kind: str) -> list[Mistake]:
                 lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0))
                                    [:, :, :P.x.shape[2], :P.x.shape[3]])),
         Mistake("default-stride-1", "With stride=None, pooling's stride defaults to kernel_size, not 1.",
-                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _route(P, pick, stride=(1, 1)))),
+                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _route(P, pick, stride=(1, 1))), family="stride1"),
         Mistake("stride-ignored", "The stride argument is ignored (you step by kernel_size).",
                 lambda P, dev: _if(P.stride is not None and P.s != P.k, lambda: _route(P, pick, stride=P.k))),
         Mistake("stride-1", "The stride argument is ignored (you step by 1).",
-                lambda P, dev: _if(P.s != (1, 1), lambda: _route(P, pick, stride=(1, 1)))),
+                lambda P, dev: _if(P.s != (1, 1), lambda: _route(P, pick, stride=(1, 1))), family="stride1"),
         Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW).",
                 lambda P, dev: _if(P.s[0] != P.s[1], lambda: _route(P, pick, stride=_sw(P.s)))),
     ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.grading import mistakes_backward, mistakes_conv, mistakes_misc, mistakes_pool
-from cnnlab.grading.cases import Case, params, random_cases
+from cnnlab.grading.cases import Case, random_cases
 from cnnlab.grading.features import error_cases, feature_cases
 from cnnlab.grading.worked import worked_cases
 
@@ -71,7 +71,3 @@ def build_cases(name: str, seed: int = 0, trials: int | None = None) -> list[Cas
     if n < 0:
         raise ValueError(f"trials must be >= 0; got {trials!r}")
     return worked_cases(name) + feature_cases(name, rng) + random_cases(name, rng, n) + error_cases(name)
-
-
-def full_params(name: str, case: Case) -> dict:
-    return params(name, case)

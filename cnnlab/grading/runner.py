@@ -35,10 +35,16 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
             (default: the exercise's own, 8 or 20).
         device: torch device of the reference; None picks CUDA when available.
             Grades are the same on CPU and GPU (float64, TF32 off).
-        time_limit: seconds allowed for all the calls of `fn` together; None for no limit.
+        time_limit: seconds allowed for all the calls of `fn` together (the reference's
+            time is not counted); None for no limit.
 
     Returns:
         A `CheckResult`; `.raise_if_failed()` turns a failure into AssertionError.
+        The cases are `cnnlab.grading.cases(name, seed, trials)`: worked examples,
+        feature cases, random cases and, for conv_output_size, inputs whose output
+        would be empty, where the contract requires a ValueError. Results must be
+        plain float64 ndarrays (an int for conv_output_size; a tuple (dx, dw, db)
+        for conv2d_backward) within `compare.RTOL`/`compare.ATOL` of the reference.
 
     Raises:
         ValueError: `name` is not a registered exercise (an instructor's mistake).
@@ -47,13 +53,16 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
     if not callable(fn):
         return CheckResult(name, False, f"{name}: expected a function, got an object of type {type(fn).__name__}.")
     cases = registry.build_cases(name, seed, trials)
-    deadline = None if time_limit is None else time.monotonic() + float(time_limit)
+    budget = [None if time_limit is None else float(time_limit)]  # seconds left for the student's calls
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
         for i, case in enumerate(cases, 1):
             where = f"{case.label} (case {i} of {len(cases)}, seed {seed})"
-            problem = _run_case(spec, fn, case, device, deadline, time_limit, where)
+            problem = _run_case(spec, fn, case, device, budget, time_limit, where)
             if problem is not None:
+                extra = "" if trials is None else f", trials={trials}"
+                problem += (f"\n  Reproduce: from cnnlab.grading import cases; "
+                            f"args = cases({name!r}, seed={seed}{extra})[{i - 1}].values; {name}(*args)")
                 return CheckResult(name, False, problem, i)
     n_worked = sum(c.label.startswith("worked") for c in cases)
     return CheckResult(name, True, f"{name}: passed all {len(cases)} cases ({n_worked} worked examples, "
@@ -73,21 +82,22 @@ def _copy(v):
     return np.array(v, copy=True) if isinstance(v, np.ndarray) else v  # ints, tuples, None: immutable
 
 
-def _run_case(spec, fn, case: Case, device, deadline, time_limit, where) -> str | None:
+def _run_case(spec, fn, case: Case, device, budget, time_limit, where) -> str | None:
     name = spec.name
     head = f"{name} failed on {where}.\n  Call: {describe(name, case)}\n"
     expected = None if case.error else spec.expected(case, device)  # note: outside the guard
     args = tuple(_copy(v) for v in case.values)
-    left = None if deadline is None else deadline - time.monotonic()
     calls: list = []
+    start = time.monotonic()
     try:
         with forbid(fn) as calls, np.errstate(all="ignore"):
-            result = call_with_limit(lambda: fn(*args), left)
+            result = call_with_limit(lambda: fn(*args), budget[0])
     except TimeLimit:
         return (head + f"  Problem: the time limit of {time_limit:g} s (for all cases together) ran out during "
                 f"this call; the input above is the one that was too slow. Vectorize the inner loops (sum over a "
                 f"window with numpy, not element by element).")
     except (Exception, SystemExit) as exc:
+        _spend(budget, start)
         if calls:
             return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called."
         if case.error and isinstance(exc, ValueError):
@@ -95,6 +105,7 @@ def _run_case(spec, fn, case: Case, device, deadline, time_limit, where) -> str 
         if case.error:
             return head + f"  Problem: it must raise {case.error}, but raised {_exc_text(exc)}."
         return head + f"  Problem: your function raised {_exc_text(exc)}." + _exception_hint(exc)
+    _spend(budget, start)
     if calls:  # the student caught our ForbiddenCall and carried on
         return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called."
     if case.error:
@@ -105,7 +116,15 @@ def _run_case(spec, fn, case: Case, device, deadline, time_limit, where) -> str 
                                                  and np.array_equal(arg, orig, equal_nan=True)):
             return (head + f"  Problem: your function modified its input `{arg_name}` in place. Work on a copy "
                     f"(e.g. np.pad returns a new array; x.copy()); never change the caller's arrays.")
-    return _compare(spec, case, result, expected, device, head)
+    try:
+        return _compare(spec, case, result, expected, device, head)
+    except (Exception, SystemExit) as exc:  # note: a safety net; a result that defeats comparison fails
+        return head + f"  Problem: the result could not be compared with the expected one ({_exc_text(exc)})."
+
+
+def _spend(budget, start):
+    if budget[0] is not None:
+        budget[0] -= time.monotonic() - start
 
 
 def _exception_hint(exc) -> str:
@@ -113,8 +132,11 @@ def _exception_hint(exc) -> str:
         return "\n  Hint: check the signature; arguments are passed positionally in the order of the exercise."
     if isinstance(exc, IndexError):
         return "\n  Hint: an index ran past the end of an array: check the number of output positions and the padding."
-    if isinstance(exc, ValueError) and "broadcast" in str(exc):
-        return "\n  Hint: two arrays' shapes do not match: print the shapes of the window, the kernel and the bias."
+    if isinstance(exc, ValueError) and "truth value" in str(exc):
+        return "\n  Hint: `if b:` on an array is ambiguous; test `if b is not None:`."
+    if isinstance(exc, ValueError) and ("broadcast" in str(exc) or "sequence" in str(exc)):
+        return ("\n  Hint: two arrays' shapes do not match: print the shapes of the window, the kernel and the "
+                "bias; a sum over an axis (the input channels, the window) may be missing.")
     if isinstance(exc, RecursionError):
         return "\n  Hint: the function calls itself without end."
     return ""
@@ -145,7 +167,7 @@ def _compare_tuple(spec, case, result, expected, device, head, P) -> str | None:
         got = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) else \
             f"an object of type {type(result).__name__}"
         return head + f"  Problem: it must return a tuple {what}; it returned {got}."
-    shapes = [getattr(r, "shape", None) for r in result]
+    shapes = [r.shape if type(r) is np.ndarray else None for r in result]
     want = [e.shape for e in expected]
     if shapes != want and sorted(map(str, shapes)) == sorted(map(str, want)):
         return head + f"  Problem: the results come in the wrong order (shapes {shapes}); return {what} with shapes {want}."

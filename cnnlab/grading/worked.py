@@ -23,6 +23,15 @@ SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
 # deck 001: "Cartesian axes" image and its two line filters.
 AXES_IMAGE = np.array([[0, 1, 0, 1], [0, 1, 0, 1], [1, 1, 1, 1], [0, -2, 0, -2]], dtype=np.float64)
 AXES_FILTERS = np.array([[[-0.5, 1, -0.5]] * 3, [[-0.5] * 3, [1] * 3, [-0.5] * 3]], dtype=np.float64)
+# deck 001: vertical edge detection, and the "convolution layers" 5x5 input with its 3x3 kernel.
+EDGE_IMAGE = np.array([[10, 10, 10, 0, 0, 0]] * 6, dtype=np.float64)
+EDGE_KERNEL = np.array([[1, 0, -1]] * 3, dtype=np.float64)
+LAYER_IMAGE = np.array([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]],
+                       dtype=np.float64)
+LAYER_KERNEL = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]], dtype=np.float64)
+# deck 002: the 12-sample signal and the kernel [-0.5, 0, 0.5] (padding 1; stride 2 with dilation 2).
+SIGNAL = np.array([[[5.2, 5.3, 5.4, 5.1, 10.1, 10.3, 9.9, 10.3, 3.2, 3.4, 3.3, 3.1]]])
+SIGNAL_KERNEL = np.array([[[-0.5, 0.0, 0.5]]])
 # a 4x4 pooling example whose values are not monotone (so "take the last element" fails).
 POOL_IMAGE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.float64)
 STEP = np.array([[0, 0, 1, 2], [0, 1, 2, 3], [1, 2, 3, 3]], dtype=np.float64)  # a ramp, kernel (1, 2) detects slope
@@ -38,6 +47,8 @@ def worked_cases(op: str) -> list[Case]:
     if op == "corr2d":
         return [make(op, f"{w} 'vertical line detector' (deck 000)", x=LINE_IMAGE, k=LINE_KERNEL),
                 make(op, f"{w} 'blur filter' (deck 004)", x=BLUR_IMAGE, k=BLUR_KERNEL),
+                make(op, f"{w} 'vertical edge detection' (deck 001)", x=EDGE_IMAGE, k=EDGE_KERNEL),
+                make(op, f"{w} 'convolution layer' (deck 001)", x=LAYER_IMAGE, k=LAYER_KERNEL),
                 make(op, f"{w} 'Sobel x on the blur image'", x=BLUR_IMAGE, k=SOBEL_X),
                 make(op, f"{w} 'ramp with kernel [[-1, 1]]'", x=STEP, k=np.array([[-1.0, 1.0]]))]
     if op == "pad2d":
@@ -51,10 +62,15 @@ def worked_cases(op: str) -> list[Case]:
     if op == "conv1d":
         x = np.array([[[1.0, 2, 4, 7, 11, 16]]])
         return [make(op, f"{w} 'differences with kernel [-1, 0, 1]'", x=x, w=np.array([[[-1.0, 0, 1]]])),
+                make(op, f"{w} '12-sample signal, kernel [-0.5, 0, 0.5], padding 1' (deck 002)", x=SIGNAL,
+                     w=SIGNAL_KERNEL, padding=1),
+                make(op, f"{w} 'the same signal, stride 2, dilation 2' (deck 002)", x=SIGNAL, w=SIGNAL_KERNEL,
+                     stride=2, dilation=2),
                 make(op, f"{w} 'kernel [1, 2], padding 1, stride 2'", x=x, w=np.array([[[1.0, 2]]]), stride=2, padding=1)]
     if op == "conv2d":
         return [make(op, f"{w} 'vertical line detector' (deck 000)", x=_b(LINE_IMAGE), w=_b(LINE_KERNEL)),
                 make(op, f"{w} 'blur filter' (deck 004)", x=_b(BLUR_IMAGE), w=_b(BLUR_KERNEL)),
+                make(op, f"{w} 'vertical edge detection' (deck 001)", x=_b(EDGE_IMAGE), w=_b(EDGE_KERNEL)),
                 make(op, f"{w} 'Sobel x'", x=_b(BLUR_IMAGE), w=_b(SOBEL_X)),
                 make(op, f"{w} 'Cartesian axes, two filters' (deck 001)", x=_b(AXES_IMAGE), w=AXES_FILTERS[:, None]),
                 make(op, f"{w} 'Sobel x, padding 1, stride 2, bias 1'", x=_b(BLUR_IMAGE), w=_b(SOBEL_X),

@@ -3,8 +3,8 @@
 One concept per module; this file only re-exports their public names.
 """
 # --- images, kernels and feature maps (lectures 1-2) ---
-from cnnlab.viz.images import (show_channels, show_equation, show_feature_maps, show_image,
-                               show_images, show_kernels, show_matrix)
+from cnnlab.viz.images import show_channels, show_feature_maps, show_image, show_images
+from cnnlab.viz.matrices import show_equation, show_kernels, show_matrix
 # --- convolution arithmetic and sliding windows (lecture 2) ---
 from cnnlab.viz.arithmetic import (plot_conv1d_connections, plot_conv_arithmetic, plot_signals,
                                    plot_sliding_window)

@@ -11,7 +11,7 @@ import numpy as np
 
 from cnnlab._validate import as_pair
 from cnnlab.shapes import conv_output_size
-from cnnlab.viz.images import show_matrix
+from cnnlab.viz.matrices import show_matrix
 
 __all__ = [
     "plot_conv_arithmetic",

@@ -1,0 +1,57 @@
+"""The sandbox's command line and the course CLI (fast: no kernels)."""
+from __future__ import annotations
+
+import pytest
+
+from cnnlab.course.config import COURSE_ROOT
+from cnnlab.course.sandbox import bwrap_command
+
+pytestmark = [pytest.mark.ps1]
+
+
+def _binds(cmd, flag):
+    return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == flag]
+
+
+def test_bwrap_command_confines_the_kernel(tmp_path):
+    work, run = tmp_path / "work", tmp_path / "run"
+    cmd = bwrap_command(str(work), str(run))
+    assert cmd[0] == "bwrap" and cmd[-1] == "--"
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--remount-ro"):
+        assert flag in cmd, flag
+    assert sorted(_binds(cmd, "--bind")) == sorted([str(work), str(run)]), "only the working copy is writable"
+    ro = _binds(cmd, "--ro-bind")
+    assert "/usr" in ro and str(COURSE_ROOT / "cnnlab") in ro
+    for path in ro:  # nothing that contains the course's solutions or gradebook
+        for secret in (COURSE_ROOT / "solutions", COURSE_ROOT / "gradebook.db", tmp_path):
+            assert not secret.is_relative_to(path), f"{path} exposes {secret}"
+    assert cmd[cmd.index("--chdir") + 1] == str(work)
+
+
+def test_cli_rejects_unknown_assignment(capsys):
+    from cnnlab.course.cli import main
+
+    assert main(["autograde", "ps9", "--submissions", "."]) == 2
+    assert "unknown assignment" in capsys.readouterr().err
+
+
+def test_cli_help_lists_commands(capsys):
+    from cnnlab.course.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "release" in out and "autograde" in out and "demo" in out
+
+
+def test_submission_symlinks_are_not_followed(tmp_path):
+    from cnnlab.course.grade_one import _copy_submission
+
+    src = tmp_path / "alice" / "ps1"
+    src.mkdir(parents=True)
+    (src / "ps1.ipynb").write_text("{}")
+    (src / "answers.ipynb").symlink_to(COURSE_ROOT / "solutions" / "ps1" / "ps1.ipynb")
+    (src / "sol").symlink_to(COURSE_ROOT / "solutions", target_is_directory=True)
+    notes = _copy_submission(src, tmp_path / "copy")
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["ps1.ipynb"]
+    assert notes == ["symbolic link answers.ipynb ignored", "symbolic link sol ignored"]
