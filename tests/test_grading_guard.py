@@ -235,3 +235,63 @@ def test_guard_patches_a_module_first_imported_by_the_student():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def _wrap_functional_conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    import cnnlab.functional as CF
+
+    return CF.conv2d(x, w, b, stride, padding, dilation)
+
+
+def _wrap_reference_max_pool(x, kernel_size, stride=None, padding=0):
+    from cnnlab import reference
+
+    return reference.max_pool2d(x, kernel_size, stride, padding)
+
+
+def _wrap_submodule_corr2d(x, k):
+    from cnnlab.functional.conv import corr2d_naive
+
+    return corr2d_naive(x, k)
+
+
+def _wrap_shapes(n, kernel_size, stride=1, padding=0, dilation=1):
+    from cnnlab.shapes import pool_output_size
+
+    return pool_output_size(n, kernel_size, stride, padding, dilation)
+
+
+@pytest.mark.parametrize("name, fn, called", [
+    ("conv2d", _wrap_functional_conv2d, "cnnlab.functional.conv2d"),
+    ("max_pool2d", _wrap_reference_max_pool, "cnnlab.reference.max_pool2d"),
+    ("corr2d", _wrap_submodule_corr2d, "cnnlab.functional.conv.corr2d_naive"),
+    ("conv_output_size", _wrap_shapes, "cnnlab.shapes."),
+])
+def test_guard_blocks_the_course_own_solutions(name, fn, called):
+    res = check(name, fn)
+    assert not res.passed
+    assert "must be solved with numpy" in res.message and called in res.message
+
+
+def test_pooling_may_use_shapes_helpers():
+    from cnnlab.shapes import pool_output_size
+
+    pool = CORRECT["max_pool2d"]
+
+    def max_pool2d(x, kernel_size, stride=None, padding=0):
+        k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
+        pool_output_size(x.shape[2], k, stride if stride is None or isinstance(stride, int) else stride[0])
+        return pool(x, kernel_size, stride, padding)
+
+    assert check("max_pool2d", max_pool2d).passed
+
+
+def test_course_functions_still_pass_and_work_afterwards():
+    import cnnlab.functional as CF
+    from cnnlab import shapes
+
+    for name in ("conv2d", "max_pool2d_backward", "corr2d"):
+        assert check(name, getattr(CF, name)).passed, name
+    assert check("conv_output_size", shapes.conv_output_size).passed
+    assert CF.conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))).sum() == 16
+    assert shapes.pool_output_size(4, 2) == 2

@@ -10,3 +10,11 @@ Modules (imported on demand, so the kernel launcher stays light):
     demo       a demo class generated from the solution, with expected scores
     cli        ``python -m cnnlab course {release,autograde,demo}``
 """
+import os as _os
+import sys as _sys
+
+# note: nbgrader creates gradebooks by running `alembic`, found on PATH; when
+# cnnlab is used from a venv that was not activated, put its bin/ first.
+_bin = _os.path.dirname(_sys.executable)
+if _bin not in _os.environ.get("PATH", "").split(_os.pathsep):
+    _os.environ["PATH"] = _bin + _os.pathsep + _os.environ.get("PATH", "")

@@ -18,7 +18,7 @@ import contextlib
 import importlib.abc
 import sys
 
-__all__ = ["ForbiddenCall", "forbid", "TARGETS"]
+__all__ = ["ForbiddenCall", "forbid", "TARGETS", "targets_for"]
 
 _POOL = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
          "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
@@ -36,6 +36,29 @@ TARGETS = {
                       "minimum_filter", "uniform_filter", "uniform_filter1d", "generic_filter"],
     "skimage.measure": ["block_reduce"],
 }
+
+# The course's own implementations are solutions too: a numpy exercise that
+# wraps them teaches nothing. Blocked in every exercise.
+_OWN = ["corr2d", "pad2d", "conv1d", "conv2d", "conv2d_backward", "max_pool2d", "avg_pool2d",
+        "max_pool2d_backward", "avg_pool2d_backward"]
+_OWN_TARGETS = {
+    "cnnlab.functional": _OWN + [f"{n}_naive" for n in _OWN if n != "pad2d"]
+    + ["max_pool2d_with_indices", "max_unpool2d"],
+    "cnnlab.functional.conv": [n for n in _OWN if "pool" not in n] + [f"{n}_naive" for n in _OWN if "pool" not in n and n != "pad2d"],
+    "cnnlab.functional.pool": [n for n in _OWN if "pool" in n] + [f"{n}_naive" for n in _OWN if "pool" in n],
+    "cnnlab.reference": list(_OWN),
+}
+# note: shapes' helpers are fair game elsewhere (a student's pooling may call
+# pool_output_size), so they are blocked only where they are the answer.
+_SHAPES_TARGETS = {"cnnlab.shapes": ["conv_output_size", "pool_output_size", "conv2d_output_shape"]}
+
+
+def targets_for(name: str) -> dict:
+    """The entry points forbidden while the student's `name` runs."""
+    targets = {**TARGETS, **_OWN_TARGETS}
+    if name == "conv_output_size":
+        targets.update(_SHAPES_TARGETS)
+    return targets
 
 
 class ForbiddenCall(RuntimeError):
@@ -78,11 +101,11 @@ def _namespaces(fn):
 class _LateImports(importlib.abc.MetaPathFinder):
     """Patches a target module that the student's function imports for the first time."""
 
-    def __init__(self, patch):
-        self.patch = patch
+    def __init__(self, patch, targets):
+        self.patch, self.targets = patch, targets
 
     def find_spec(self, fullname, path, target=None):
-        if fullname not in TARGETS:
+        if fullname not in self.targets:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
@@ -108,33 +131,43 @@ class _PatchingLoader(importlib.abc.Loader):
 
 
 @contextlib.contextmanager
-def forbid(fn=None):
-    """Patch the entry points of `TARGETS` (and aliases in `fn`'s namespaces) to raise.
+def forbid(fn=None, targets=None):
+    """Patch the entry points of `targets` (and aliases in `fn`'s namespaces) to raise.
+
+    `targets` maps module names to attribute names; default `TARGETS`
+    (torch and scipy), see `targets_for` for an exercise's full list.
 
     Yields the list that records the names of forbidden functions called.
     """
+    targets = TARGETS if targets is None else targets
     calls: list[str] = []
     saved = []  # (owner, attribute, original), restored in reverse
     swapped = []  # (namespace dict or cell, key or None, original)
     stubs = {}  # id(original) -> (original, stub), for aliases in the student's namespaces
+    originals = {}  # id(stub) -> original
 
     def patch(modname, mod):
         pretty = "torch.nn.functional" if modname == "torch._C._nn" else modname
-        for name in TARGETS[modname]:
+        for name in targets[modname]:
             orig = getattr(mod, name, None)
             if orig is None:
                 continue
+            # note: a package first imported inside the guard (cnnlab.functional) imports
+            # its submodules' names after they were patched: it holds our stub, whose
+            # original is what must come back on exit.
+            orig = originals.get(id(orig), orig)
             stub = _stub(f"{pretty}.{name}", calls)
             stubs.setdefault(id(orig), (orig, stub))
+            originals[id(stub)] = orig
             try:
                 setattr(mod, name, stub)
             except (AttributeError, TypeError):  # an immutable extension type
                 continue
             saved.append((mod, name, orig))
 
-    hook = _LateImports(patch)
+    hook = _LateImports(patch, targets)
     try:
-        for modname in TARGETS:
+        for modname in targets:
             if sys.modules.get(modname) is not None:
                 patch(modname, sys.modules[modname])
         sys.meta_path.insert(0, hook)

@@ -14,7 +14,7 @@ import numpy as np
 
 from cnnlab.grading import compare, diagnose, registry
 from cnnlab.grading.cases import Case, describe, params
-from cnnlab.grading.guard import forbid
+from cnnlab.grading.guard import forbid, targets_for
 from cnnlab.grading.limits import TimeLimit, call_with_limit
 from cnnlab.grading.mistakes_misc import diagnose_size
 from cnnlab.grading.result import CheckResult
@@ -90,7 +90,7 @@ def _run_case(spec, fn, case: Case, device, budget, time_limit, where) -> str | 
     calls: list = []
     start = time.monotonic()
     try:
-        with forbid(fn) as calls, np.errstate(all="ignore"):
+        with forbid(fn, targets_for(name)) as calls, np.errstate(all="ignore"):
             result = call_with_limit(lambda: fn(*args), budget[0])
     except TimeLimit:
         return (head + f"  Problem: the time limit of {time_limit:g} s (for all cases together) ran out during "
