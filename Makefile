@@ -21,7 +21,6 @@ venv: $(VENV)/.installed
 # The stamp is rebuilt whenever the pins or the package metadata change.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -e .
 	# Optional speed-up: jsonschema's format extras cost ~2 s per Jupyter process.
