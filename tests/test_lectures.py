@@ -2,9 +2,10 @@
 
 The execution tests run each notebook top to bottom with nbclient (kernel
 ``python3``, CUDA hidden) and fail on any error or when the notebook takes
-longer than its budget: ``CNNLAB_LECTURE_BUDGET`` seconds (default 75; each
-lecture aims at 60 s on an idle CPU) and, when every lecture ran in this
-session, all of them together longer than ``CNNLAB_LECTURES_TOTAL`` (default 300).
+longer than its budget: ``CNNLAB_LECTURE_BUDGET`` seconds (default 120; each
+lecture takes 7-20 s on an idle 2-core CPU, the margin absorbs a busy machine)
+and, when every lecture ran in this session, all of them together longer than
+``CNNLAB_LECTURES_TOTAL`` (default 300).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ nbformat = pytest.importorskip("nbformat")
 ROOT = Path(__file__).resolve().parents[1]
 LECTURE_DIR = ROOT / "lectures"
 LECTURES = sorted(LECTURE_DIR.glob("*.ipynb"))
-BUDGET_S = float(os.environ.get("CNNLAB_LECTURE_BUDGET", "75"))
+BUDGET_S = float(os.environ.get("CNNLAB_LECTURE_BUDGET", "120"))
 TOTAL_BUDGET_S = float(os.environ.get("CNNLAB_LECTURES_TOTAL", "300"))
 CELL_TIMEOUT_S = 120
 _ELAPSED: dict[str, float] = {}  # notebook name -> seconds, filled by test_lecture_executes
