@@ -9,8 +9,8 @@ Cell kinds (nbgrader metadata):
     code(...)        plain code (setup, demonstrations)
     solution(id,...) autograded answer; `### BEGIN/END SOLUTION` is replaced
                      by a stub raising NotImplementedError in the release
-    test(id, pts,..) read-only autograder test: a visible worked-example
-                     check, then `### BEGIN/END HIDDEN TESTS` removed from
+    test(id, pts,..) read-only autograder test: `### BEGIN/END HIDDEN TESTS`
+                     (first, so a failing case is diagnosed by `check`) removed from
                      the release
 """
 from __future__ import annotations
@@ -121,7 +121,11 @@ CELLS = [
         ### END SOLUTION
     """),
     test("test_corr2d", 2, """
-    \"\"\"corr2d: the lecture's 5x5 blur example, then hidden randomized cases against PyTorch.\"\"\"
+    \"\"\"corr2d: the lecture's 5x5 blur example; hidden randomized cases against PyTorch run first when grading.\"\"\"
+    ### BEGIN HIDDEN TESTS
+    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
+    check("corr2d", corr2d, seed=1).raise_if_failed()
+    ### END HIDDEN TESTS
     patch = np.array([[206, 205, 247, 245, 244],
                       [244, 161, 137, 244, 254],
                       [192, 154,  75, 200, 249],
@@ -133,10 +137,6 @@ CELLS = [
     assert out.shape == (3, 3), f"expected shape (3, 3), got {out.shape}"
     np.testing.assert_allclose(np.rint(out), [[178, 175, 216], [141, 133, 183], [106, 117, 167]])
     np.testing.assert_allclose(out[0, 0], 177.75)
-    ### BEGIN HIDDEN TESTS
-    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
-    check("corr2d", corr2d, seed=1).raise_if_failed()
-    ### END HIDDEN TESTS
     """),
     # ----------------------------------------------------------------- pad2d
     locked_md("pad2d_intro", r"""
@@ -160,16 +160,16 @@ CELLS = [
         ### END SOLUTION
     """),
     test("test_pad2d", 1, """
-    \"\"\"pad2d: a padded 2x3 block of ones, then hidden randomized cases against PyTorch.\"\"\"
+    \"\"\"pad2d: a padded 2x3 block of ones; hidden randomized cases against PyTorch run first when grading.\"\"\"
+    ### BEGIN HIDDEN TESTS
+    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
+    check("pad2d", pad2d, seed=2).raise_if_failed()
+    ### END HIDDEN TESTS
     out = pad2d(np.ones((2, 3)), 1)
     assert isinstance(out, np.ndarray), f"pad2d must return a numpy array, got {type(out).__name__}"
     assert out.shape == (4, 5), f"expected shape (4, 5), got {out.shape}"
     assert out.sum() == 6 and out[0].sum() == 0 and out[:, 0].sum() == 0, "the border must be zeros"
     assert pad2d(np.ones((1, 2, 28, 28)), (1, 2)).shape == (1, 2, 30, 32)
-    ### BEGIN HIDDEN TESTS
-    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
-    check("pad2d", pad2d, seed=2).raise_if_failed()
-    ### END HIDDEN TESTS
     """),
     # ------------------------------------------------------- conv_output_size
     locked_md("conv_output_size_intro", r"""
@@ -200,15 +200,15 @@ CELLS = [
     """),
     test("test_conv_output_size", 2, """
     \"\"\"conv_output_size: the lecture's 39x39 walk-through, then hidden cases and error handling.\"\"\"
+    ### BEGIN HIDDEN TESTS
+    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
+    check("conv_output_size", conv_output_size, seed=3).raise_if_failed()
+    ### END HIDDEN TESTS
     sizes = [39]
     for k, s in [(3, 1), (5, 2), (5, 2)]:
         sizes.append(conv_output_size(sizes[-1], k, stride=s))
     assert sizes == [39, 37, 17, 7], f"expected 39 -> 37 -> 17 -> 7, got {sizes}"
     assert conv_output_size(5, 3, stride=2, padding=1) == 3
-    ### BEGIN HIDDEN TESTS
-    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
-    check("conv_output_size", conv_output_size, seed=3).raise_if_failed()
-    ### END HIDDEN TESTS
     """),
     # ----------------------------------------------------------------- conv2d
     locked_md("conv2d_intro", r"""
@@ -251,7 +251,11 @@ CELLS = [
         ### END SOLUTION
     """),
     test("test_conv2d", 4, """
-    \"\"\"conv2d: the two-channel worked example and shapes, then hidden randomized cases against PyTorch.\"\"\"
+    \"\"\"conv2d: the two-channel worked example and shapes; hidden randomized cases against PyTorch run first when grading.\"\"\"
+    ### BEGIN HIDDEN TESTS
+    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
+    check("conv2d", conv2d, seed=4).raise_if_failed()
+    ### END HIDDEN TESTS
     x = np.array([[[0, 1, 2], [3, 4, 5], [6, 7, 8]],
                   [[1, 2, 3], [4, 5, 6], [7, 8, 9]]], dtype=float)[None]  # (1, 2, 3, 3)
     w = np.array([[[0, 1], [2, 3]], [[1, 2], [3, 4]]], dtype=float)[None]  # (1, 2, 2, 2)
@@ -262,10 +266,6 @@ CELLS = [
     np.testing.assert_allclose(conv2d(x, w, b=np.array([0.5]))[0, 0, 0, 0], 56.5)
     # the lecture's layer: 3 input channels, kernel 3, stride 2, padding 1, 2 output channels
     assert conv2d(np.ones((4, 3, 7, 7)), np.ones((2, 3, 3, 3)), stride=2, padding=1).shape == (4, 2, 4, 4)
-    ### BEGIN HIDDEN TESTS
-    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
-    check("conv2d", conv2d, seed=4).raise_if_failed()
-    ### END HIDDEN TESTS
     """),
     # ----------------------------------------------------------------- conv1d
     locked_md("conv1d_intro", r"""
@@ -293,17 +293,17 @@ CELLS = [
         ### END SOLUTION
     """),
     test("test_conv1d", 2, """
-    \"\"\"conv1d: a difference filter on a ramp, then hidden randomized cases against PyTorch.\"\"\"
+    \"\"\"conv1d: a difference filter on a ramp; hidden randomized cases against PyTorch run first when grading.\"\"\"
+    ### BEGIN HIDDEN TESTS
+    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
+    check("conv1d", conv1d, seed=5).raise_if_failed()
+    ### END HIDDEN TESTS
     x = np.arange(1, 6, dtype=float).reshape(1, 1, 5)
     out = conv1d(x, np.array([[[1.0, 0.0, -1.0]]]))
     assert isinstance(out, np.ndarray), f"conv1d must return a numpy array, got {type(out).__name__}"
     assert out.shape == (1, 1, 3), f"expected shape (1, 1, 3), got {out.shape}"
     np.testing.assert_allclose(out[0, 0], [-2, -2, -2])
     assert conv1d(np.ones((2, 3, 10)), np.ones((4, 3, 3)), stride=2, padding=1).shape == (2, 4, 5)
-    ### BEGIN HIDDEN TESTS
-    from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
-    check("conv1d", conv1d, seed=5).raise_if_failed()
-    ### END HIDDEN TESTS
     """),
     # ------------------------------------------------------ parameter counting
     locked_md("params_intro", r"""

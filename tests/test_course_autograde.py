@@ -122,11 +122,17 @@ except OSError as _exc:
 # student -> (notebook builder | raw text | None, expected score, status, words in the reason, needs bwrap)
 CATALOGUE = {
     "infinite_loop": (lambda: _solution(corr2d_solution="def corr2d(x, k):\n    while True:\n        pass"),
-                      11, "graded", ["test_corr2d", "CellTimeoutError"], False),
+                      11, "graded", ["test_corr2d", "time limit of 10 s"], False),
+    # a cell that never ends and ignores nbclient's interrupt: the kernel is stuck, later cells never run
     "swallows_interrupt": (lambda: _solution(conv1d_solution=(
+        "import time\n\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n"
+        "        pass")),
+        9, "stuck", ["'conv1d_solution'", "ignored the interrupt", "cells not run"], False),
+    # the same loop inside the graded function: check's own time limit stops it, the rest is graded
+    "swallows_interrupt_in_function": (lambda: _solution(conv1d_solution=(
         "import time\n\ndef conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n"
         "    while True:\n        try:\n            time.sleep(0.05)\n        except KeyboardInterrupt:\n            pass")),
-        9, "stuck", ["test_conv1d", "ignored the interrupt", "cells not run"], False),
+        11, "graded", ["test_conv1d", "time limit of 10 s"], False),
     "noisy_but_correct": (lambda: _solution(pad2d_solution=(
         "for _i in range(100000):\n    print('spam', _i)\n\n" + _sol_src("pad2d_solution").replace(
             "    x = np.asarray(x)", "    print('x' * 1_000_000)\n    x = np.asarray(x)")),
@@ -148,8 +154,8 @@ CATALOGUE = {
         "def corr2d(x, k):\n    raise NotImplementedError()")),
         11, "graded", ["test_corr2d"], False),
     "tampered_tests": (_tampered_tests, 6, "graded",
-                       ["test_pad2d: NotImplementedError", "test_conv2d: NotImplementedError",
-                        "test_conv1d: NotImplementedError"], False),
+                       ["test_pad2d: AssertionError: pad2d failed", "test_conv2d: AssertionError: conv2d failed",
+                        "test_conv1d: AssertionError: conv1d failed", "raised NotImplementedError"], False),
     "duplicated_test": (lambda: _duplicate_test(nb := _solution()) or nb, 13, "graded",
                         ["duplicate cell 'test_conv2d'"], False),
     "invalid_json": ('{"cells": [{"cell_type": "code", ', 0, "invalid", ["not valid JSON"], False),
@@ -165,12 +171,12 @@ CATALOGUE = {
         "    if x.shape == (1, 1, 5):  # the visible check's answer, typed in\n"
         "        return np.array([[[-2.0, -2.0, -2.0]]])\n"
         "    return np.zeros((x.shape[0], w.shape[0], (x.shape[2] + 2 * padding - 3) // stride + 1))")),
-        9, "graded", ["test_corr2d: AssertionError: corr2d must return a numpy array", "test_conv1d", "conv1d failed"],
+        9, "graded", ["test_corr2d: AssertionError: corr2d failed", "numpy.ndarray", "test_conv1d", "conv1d failed"],
         False),
     "sandbox_escape": (lambda: _solution(**{g: _stub(g) for g in (
         "corr2d_solution", "pad2d_solution", "conv_output_size_solution", "conv2d_solution", "conv1d_solution")},
         params_solution=READ_SECRETS + WRITE_OUTSIDE + NETWORK),
-        0, "graded", ["test_corr2d: NotImplementedError"], True),
+        0, "graded", ["test_corr2d: AssertionError: corr2d failed", "raised NotImplementedError"], True),
 }
 
 
@@ -236,9 +242,11 @@ def _assert_graded(batch, sid, score, status, words):
 
 @pytest.mark.parametrize("sid", sorted(EXPECTED))
 def test_demo_class_scores(batch, sid):
-    words = {"full_solution": ["all tests passed"], "blank_release": ["NotImplementedError"],
-             "kernel_flipped": ["test_corr2d", "flipped"], "hard_coded": ["test_corr2d"],
-             "bias_forgotten": ["test_conv2d"], "padding_one_side": ["test_pad2d"],
+    words = {"full_solution": ["all tests passed"], "blank_release": ["raised NotImplementedError"],
+             "kernel_flipped": ["test_corr2d", "true convolution (kernel flipped)"],
+             "hard_coded": ["test_corr2d", "looks hard-coded"],
+             "bias_forgotten": ["test_conv2d", "test_conv1d", "without the bias"],
+             "padding_one_side": ["test_pad2d", "test_conv2d", "All the zeros are added after"],
              "fc_bias_forgotten": ["372, got 360"]}[sid]
     _assert_graded(batch, sid, EXPECTED[sid], "graded", words)
 

@@ -1,6 +1,8 @@
 """ps1 source and release: nbgrader metadata, validation, reproducible release."""
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +65,7 @@ def test_ps1_source_metadata():
             assert meta["locked"] and gid.startswith("test_"), gid
             assert cell.source.startswith('"""') and cell.source.splitlines()[0].endswith('"""'), \
                 f"{gid}: test cells open with a one-line docstring"
-            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            visible = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source, flags=re.S)
             assert "assert" in visible, f"{gid}: the visible check must assert"
             assert "### BEGIN HIDDEN TESTS" in cell.source, f"{gid}: hidden tests missing"
     assert total == 13

@@ -51,6 +51,11 @@ def pad2d_after(x, padding):
     return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)])  # BUG: one side only
 
 
+def pad2d_all_after(x, padding):
+    ph, pw = _pair(padding)
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, 2 * ph), (0, 2 * pw)])  # BUG: 2p on one side
+
+
 def pad2d_edge(x, padding):
     ph, pw = _pair(padding)
     return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)], mode="edge")  # BUG: not zeros
@@ -120,6 +125,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
     C_out, _, KH, KW = w.shape
     if bug == "pad_after":
         xp = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)))  # BUG: one side only
+    elif bug == "pad_all_before":
+        xp = np.pad(x, ((0, 0), (0, 0), (2 * ph, 0), (2 * pw, 0)))  # BUG: 2p on one side, shifted
     else:
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     span_h, span_w = dh * (KH - 1) + 1, dw * (KW - 1) + 1
@@ -312,6 +319,15 @@ def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bu
 
 
 # --------------------------------------------- other styles, one mistake each
+def corr2d_hard_coded(x, k):
+    # BUG: the blur example's expected output, copied; passes that one visible check only
+    return np.array([[177.75, 175.375, 216.4375], [141.0625, 133.1875, 183.25], [105.9375, 116.9375, 166.8125]])
+
+
+def max_pool2d_hard_coded(x, kernel_size, stride=None, padding=0, dilation=1):
+    return np.array([[[[6.0, 8.0], [3.0, 4.0]]]])  # BUG: a copied answer, right shape for one input only
+
+
 def corr2d_zeros_like(x, k):
     H, W = x.shape
     KH, KW = k.shape
@@ -373,8 +389,11 @@ CATALOGUE = [
     ("corr2d", "mean", partial(corr2d, bug="mean"), "mean of the window"),
     ("corr2d", "scipy", corr2d_scipy, "this exercise must be solved with numpy; scipy.signal.correlate2d was called"),
     ("corr2d", "zeros_like", corr2d_zeros_like, "too large"),
+    ("corr2d", "hard_coded", corr2d_hard_coded, "looks hard-coded"),
+    ("max_pool2d", "hard_coded", max_pool2d_hard_coded, "looks hard-coded"),
     ("pad2d", "all_axes", pad2d_all_axes, "pads every axis"),
     ("pad2d", "after", pad2d_after, "only after"),
+    ("pad2d", "all_after", pad2d_all_after, "All the zeros are added after"),
     ("pad2d", "edge", pad2d_edge, "copies of the edge values"),
     ("pad2d", "swapped", pad2d_swapped, "padding pair is swapped"),
     ("pad2d", "inplace", pad2d_inplace, "modified its input `x` in place"),
@@ -394,6 +413,7 @@ CATALOGUE = [
     ("conv2d", "flip", partial(conv2d, bug="flip"), "Your output equals a true convolution (kernel flipped). conv2d must compute cross-correlation"),
     ("conv2d", "no_padding", partial(conv2d, bug="no_padding"), "Padding is ignored"),
     ("conv2d", "pad_after", partial(conv2d, bug="pad_after"), "only after the input"),
+    ("conv2d", "pad_all_before", partial(conv2d, bug="pad_all_before"), "All the zeros are added before"),
     ("conv2d", "stride_ignored", partial(conv2d, bug="stride_ignored"), "Stride is ignored"),
     ("conv2d", "stride_first", partial(conv2d, bug="stride_first"), "first entry of the stride pair"),
     ("conv2d", "stride_swapped", partial(conv2d, bug="stride_swapped"), "stride pair is swapped"),

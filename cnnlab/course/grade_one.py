@@ -253,10 +253,12 @@ def _failures(nb) -> tuple[list[str], list[str], str | None]:
             if err.get("ename") == "CellNotRun":
                 continue
             msg = [ln.strip() for ln in (err.get("evalue") or "").splitlines() if ln.strip()]
-            cause = [ln for ln in msg[1:] if ln.startswith("Likely cause:")]
+            # `check` messages name a diagnosis ("Likely cause:") or at least the problem
+            cause = [ln for ln in msg[1:] if ln.startswith(("Likely cause:", "Problem:"))]
+            cause.sort(key=lambda ln: not ln.startswith("Likely cause:"))
             text = " ".join(([msg[0][:200]] if msg else []) + [c[:200] for c in cause[:1]])
             failed.append(f"{meta.get('grade_id')}: {err.get('ename')}" + (f": {text}" if text else ""))
-            why = cause[0].removeprefix("Likely cause:").strip() if cause else err.get("ename")
+            why = cause[0].split(":", 1)[1].strip() if cause else (msg[0] if msg else err.get("ename"))
             short.append(f"{meta.get('grade_id')} ({why if len(why) <= 60 else why[:57] + '...'})")
     return failed, short, broken
 

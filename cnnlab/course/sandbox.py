@@ -229,6 +229,8 @@ class SandboxExecute(Execute):
         if self._broken:
             cell.outputs = [_error("CellNotRun", self._broken)]
             return cell
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        where = f"code cell {cell_index}" + (f", '{gid}'" if gid else "")  # the grade id tells the instructor which part
         try:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except CellTimeoutError:
@@ -236,14 +238,15 @@ class SandboxExecute(Execute):
             cell.outputs = list(cell.get("outputs", [])) + [
                 _error("CellTimeoutError", f"the cell ran past its time limit and ignored the "
                        f"interrupt (a loop that catches KeyboardInterrupt?)")]
-            self._broken = f"the kernel was stuck in an earlier cell (code cell {cell_index})"
+            self._broken = (f"the kernel was stuck in an earlier cell ({where}): it ignored the interrupt "
+                            f"after the cell's time limit")
             await self._stop_kernel()
             return cell
         except DeadKernelError:
             cell.outputs = list(cell.get("outputs", [])) + [
                 _error("DeadKernelError", "the kernel died while running this cell "
                        "(os._exit, a crash, or a resource limit: memory or CPU time)")]
-            self._broken = f"the kernel died in an earlier cell (code cell {cell_index})"
+            self._broken = f"the kernel died in an earlier cell ({where})"
             return cell
         errors = [o.get("ename") for o in cell.outputs if o.get("output_type") == "error"]
         timed_out = "CellTimeoutError" in errors
@@ -256,7 +259,7 @@ class SandboxExecute(Execute):
             if over_budget:
                 self._broken = f"the notebook ran out of its {self.notebook_timeout} s time budget"
             elif not await self._kernel_responds():
-                self._broken = (f"the kernel ignored the interrupt after a timeout in cell {cell_index} "
+                self._broken = (f"the kernel ignored the interrupt after a timeout in {where} "
                                 "(a loop that catches KeyboardInterrupt?)")
             if self._broken:
                 await self._stop_kernel()

@@ -27,8 +27,9 @@ def _bias_axis(P, dev, shape):
     return _conv(P, dev, b=None) + P.b.reshape(shape)
 
 
-def _pad_one_side(P, dev, before: bool):
-    (ph, pw) = P.p
+def _pad_one_side(P, dev, before: bool, times: int = 1):
+    """Zeros on one side only: p of them (a smaller output) or all 2p (the right size, shifted)."""
+    (ph, pw) = P.p[0] * times, P.p[1] * times
     if ph == pw == 0:
         return None
     pad = ((0, 0), (0, 0), (ph, 0), (pw, 0)) if before else ((0, 0), (0, 0), (0, ph), (0, pw))
@@ -96,6 +97,12 @@ CONV = [
             "on each side, before and after.", lambda P, dev: _pad_one_side(P, dev, False)),
     Mistake("padding-before", "Zeros are added only before the input (top/left): padding p means p zeros "
             "on each side, before and after.", lambda P, dev: _pad_one_side(P, dev, True)),
+    Mistake("padding-all-after", "All the zeros are added after the input (2p at the bottom/right, none at "
+            "the top/left): the output has the right size but is shifted. Padding p means p zeros on each side.",
+            lambda P, dev: _pad_one_side(P, dev, False, 2)),
+    Mistake("padding-all-before", "All the zeros are added before the input (2p at the top/left, none at "
+            "the bottom/right): the output has the right size but is shifted. Padding p means p zeros on each "
+            "side.", lambda P, dev: _pad_one_side(P, dev, True, 2)),
     Mistake("padding-h-only", "Padding is applied along H only: pad W by pW as well.",
             lambda P, dev: _if(P.p[1] > 0, lambda: _conv(P, dev, p=(P.p[0], 0))), only_2d=True),
     Mistake("padding-w-only", "Padding is applied along W only: pad H by pH as well.",

@@ -31,6 +31,12 @@ PAD2D = [
             lambda P, dev: np.pad(P.x, _lead(P.x) + [(0, _pp(P)[0]), (0, _pp(P)[1])])),
     Mistake("before-only", "Zeros are added only before (top/left): padding p means p zeros on each side.",
             lambda P, dev: np.pad(P.x, _lead(P.x) + [(_pp(P)[0], 0), (_pp(P)[1], 0)])),
+    Mistake("all-after", "All the zeros are added after the input (2p at the bottom/right, none at the "
+            "top/left): the shape is right but the image is shifted. Padding p means p zeros on each side.",
+            lambda P, dev: np.pad(P.x, _lead(P.x) + [(0, 2 * _pp(P)[0]), (0, 2 * _pp(P)[1])])),
+    Mistake("all-before", "All the zeros are added before the input (2p at the top/left, none at the "
+            "bottom/right): the shape is right but the image is shifted. Padding p means p zeros on each side.",
+            lambda P, dev: np.pad(P.x, _lead(P.x) + [(2 * _pp(P)[0], 0), (2 * _pp(P)[1], 0)])),
     Mistake("total", "The padding is split between the sides (p//2 each): padding p means p zeros on each side.",
             lambda P, dev: np.pad(P.x, _lead(P.x) + [(_pp(P)[0] // 2,) * 2, (_pp(P)[1] // 2,) * 2]), family="too-little"),
     Mistake("swapped", "The padding pair is swapped: padding=(pH, pW) pads H (rows) by pH and W (columns) by pW.",
