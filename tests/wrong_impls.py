@@ -121,12 +121,18 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
         ph, pw = 0, 0  # BUG
     if bug == "flip":
         w = w[:, :, ::-1, ::-1]  # BUG: true convolution
+    if bug == "dilation_h_only":
+        dw = 1  # BUG
+    if bug == "kernel_transposed" and w.shape[2] == w.shape[3]:
+        w = w.transpose(0, 1, 3, 2)  # BUG: w[..., b, a]
     N, C_in, H, W = x.shape
     C_out, _, KH, KW = w.shape
     if bug == "pad_after":
         xp = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)))  # BUG: one side only
     elif bug == "pad_all_before":
         xp = np.pad(x, ((0, 0), (0, 0), (2 * ph, 0), (2 * pw, 0)))  # BUG: 2p on one side, shifted
+    elif bug == "pad_double":
+        xp = np.pad(x, ((0, 0), (0, 0), (2 * ph, 2 * ph), (2 * pw, 2 * pw)))  # BUG: 2p on each side
     else:
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     span_h, span_w = dh * (KH - 1) + 1, dw * (KW - 1) + 1
@@ -134,6 +140,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
     W_out = (xp.shape[3] - span_w) // sw + 1
     if bug == "off_by_one":
         H_out, W_out = H_out - 1, W_out - 1  # BUG
+    if bug == "ceil":
+        H_out = math.ceil((xp.shape[2] - span_h) / sh) + 1  # BUG: ceil
+        W_out = math.ceil((xp.shape[3] - span_w) / sw) + 1
+        xp = np.pad(xp, ((0, 0), (0, 0), (0, sh), (0, sw)))  # so that the last window fits
     out = np.zeros((N, C_out, W_out, H_out) if bug == "transposed" else (N, C_out, H_out, W_out))
     for i in range(H_out):
         for j in range(W_out):
@@ -142,6 +152,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
                 val = np.tensordot(win[:, :1], w[:, :1], axes=([1, 2, 3], [1, 2, 3]))  # BUG
             else:
                 val = np.tensordot(win, w, axes=([1, 2, 3], [1, 2, 3]))  # (N, C_out)
+            if bug == "bias_per_term" and b is not None:
+                val = val + b * w[0].size  # BUG: b added with each of the C_in·KH·KW products
             if bug == "first_sample":
                 out[0, :, i, j] = val[0]  # BUG: other samples stay 0
             elif bug == "transposed":
@@ -153,6 +165,11 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
             out = out + b  # BUG: broadcasts along W
         elif bug == "bias_first":
             out = out + b[0]  # BUG: one bias for every channel
+        elif bug == "bias_per_tap":
+            for _ in range(KH * KW):
+                out = out + b[None, :, None, None]  # BUG: inside the loops over the kernel
+        elif bug == "bias_per_term":
+            pass
         else:
             out = out + b[None, :, None, None]
     return out
@@ -213,7 +230,15 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, bug=None):
             cols = slice(j * sw, j * sw + dwl * (KW - 1) + 1, dwl)
             win = xp[:, :, rows, cols]  # (N, C_in, KH, KW)
             g = dout[:, :, i, j]  # (N, C_out)
-            if bug == "dw_first_sample":
+            if bug == "dw_no_dilation":
+                win = xp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]  # BUG: taps contiguous
+            if bug == "dw_no_stride":
+                win = xp[:, :, i:i + dh * (KH - 1) + 1:dh, j:j + dwl * (KW - 1) + 1:dwl]  # BUG: at (i, j)
+            if bug == "dx_no_dilation":
+                rows, cols = slice(i * sh, i * sh + KH), slice(j * sw, j * sw + KW)  # BUG: taps contiguous
+            if bug == "dw_per_sample":
+                dw = dw + np.einsum("nf,ncab->nfcab", g, win)  # BUG: keeps the batch axis
+            elif bug == "dw_first_sample":
                 dw += g[0][:, None, None, None] * win[0][None]  # BUG: sample 0 only
             elif bug == "dw_assigned":
                 dw = np.tensordot(g, win, axes=(0, 0))  # BUG: = instead of +=
@@ -226,6 +251,8 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, bug=None):
     if bug == "dw_mean":
         dw = dw / N  # BUG
     db = dout.sum(axis=(0, 2, 3))
+    if bug == "db_keepdims":
+        db = dout.sum(axis=(0, 2, 3), keepdims=True)  # BUG: shape (1, C_out, 1, 1)
     if bug == "db_per_sample":
         db = dout.sum(axis=(2, 3))  # BUG: (N, C_out)
     if bug == "db_mean":
@@ -241,14 +268,22 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, bug=None):
 # ---------------------------------------------------------------- pooling
 def pool2d(x, kernel_size, stride=None, padding=0, kind="max", bug=None):
     kh, kw = _pair(kernel_size)
+    if bug == "kernel_first":
+        kw = kh  # BUG: kernel_size[0] for both axes
     if stride is None:
         stride = 1 if bug == "default_stride_1" else kernel_size  # BUG when 1
     sh, sw = _pair(stride)
     if bug == "stride_ignored":
         sh, sw = kh, kw  # BUG
+    if bug == "stride_first":
+        sw = sh  # BUG
     ph, pw = _pair(padding)
     if bug == "no_padding":
         ph, pw = 0, 0  # BUG
+    if bug == "padding_first":
+        pw = ph  # BUG
+    if bug == "pad_double":
+        ph, pw = 2 * ph, 2 * pw  # BUG: pads 2p on each side
     fill = -np.inf if kind == "max" and bug != "zero_pad" else 0.0  # BUG when zero_pad
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     if bug == "ceil":
@@ -266,10 +301,16 @@ def pool2d(x, kernel_size, stride=None, padding=0, kind="max", bug=None):
                 out[:, :, i, j] = win.max(axis=(1, 2, 3))[:, None]  # BUG: max over channels too
             elif bug == "other_kind":
                 out[:, :, i, j] = win.mean(axis=(2, 3)) if kind == "max" else win.max(axis=(2, 3))  # BUG
+            elif bug == "argmax":
+                out[:, :, i, j] = win.reshape(win.shape[:2] + (-1,)).argmax(axis=-1)  # BUG: the position
             elif kind == "max":
                 out[:, :, i, j] = win.max(axis=(2, 3))
             elif bug == "sum":
                 out[:, :, i, j] = win.sum(axis=(2, 3))  # BUG
+            elif bug == "floor_div":
+                out[:, :, i, j] = win.sum(axis=(2, 3)) // (kh * kw)  # BUG: floor division
+            elif bug == "divisor_k":
+                out[:, :, i, j] = win.sum(axis=(2, 3)) / kh  # BUG: kernel_size, not kh * kw
             elif bug == "exclude_pad":
                 ones = np.pad(np.ones(x.shape[2:]), ((ph, ph), (pw, pw)))[i * sh:i * sh + kh, j * sw:j * sw + kw]
                 out[:, :, i, j] = win.sum(axis=(2, 3)) / ones.sum()  # BUG: padding not counted
@@ -284,7 +325,9 @@ def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bu
         stride = 1 if bug == "default_stride_1" else kernel_size  # BUG when 1
     sh, sw = _pair(stride)
     ph, pw = _pair(padding)
-    fill = -np.inf if kind == "max" else 0.0
+    fill = -np.inf if kind == "max" and bug != "zero_pad" else 0.0  # BUG when zero_pad
+    if bug == "no_padding":
+        ph, pw = 0, 0  # BUG: windows start at (i·sH, j·sW) of x; slices clip the last ones
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     dxp = np.zeros_like(xp)
     N, C, H_out, W_out = dout.shape
@@ -356,6 +399,42 @@ def conv1d_np_convolve(x, w, b=None, stride=1, padding=0, dilation=1):
                      for o in range(w.shape[0])] for n in range(x.shape[0])])
     out = out[:, :, ::stride]
     return out if b is None else out + b[None, :, None]
+
+
+def pad2d_int_dtype(x, padding):
+    ph, pw = _pair(padding)
+    out = np.zeros(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), dtype=int)  # BUG: integer array
+    out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+    return out
+
+
+def avg_pool2d_int_dtype(x, kernel_size, stride=None, padding=0):
+    mean = pool2d(x, kernel_size, stride, padding, kind="avg")
+    out = np.zeros(mean.shape, dtype=np.int64)  # BUG: storing a float in it truncates
+    out[...] = mean
+    return out
+
+
+def conv2d_float32(x, w, b=None, stride=1, padding=0, dilation=1):
+    return conv2d(x.astype(np.float32), w.astype(np.float32), b, stride, padding, dilation).astype(np.float32)  # BUG
+
+
+def conv1d_squeeze(x, w, b=None, stride=1, padding=0, dilation=1):
+    return np.squeeze(conv1d(x, w, b, stride, padding, dilation))  # BUG: drops N = 1 and C_out = 1
+
+
+def corr2d_flat(x, k):
+    return corr2d(x, k).ravel()  # BUG: a flat array
+
+
+def avg_pool2d_backward_repeat(dout, x, kernel_size, stride=None, padding=0):
+    kh, kw = _pair(kernel_size)
+    ph, pw = _pair(padding)
+    up = np.repeat(np.repeat(dout, kh, axis=2), kw, axis=3) / (kh * kw)  # BUG: right only when stride = kernel_size
+    dxp = np.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw))
+    h, w = min(up.shape[2], dxp.shape[2]), min(up.shape[3], dxp.shape[3])
+    dxp[:, :, :h, :w] = up[:, :, :h, :w]
+    return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
 
 
 def _max(bug):
@@ -460,4 +539,37 @@ CATALOGUE = [
     ("avg_pool2d_backward", "not_divided", _avgb("not_divided"), "not divided by the window size"),
     ("avg_pool2d_backward", "not_cropped", _avgb("not_cropped"), "dx still includes the padding"),
     ("avg_pool2d_backward", "default_stride_1", _avgb("default_stride_1"), "stride defaults to kernel_size"),
+    # wrong dtype or shape, right values
+    ("pad2d", "int_dtype", pad2d_int_dtype, "Your values are right, but the array has the integer dtype int64"),
+    ("avg_pool2d", "int_truncated", avg_pool2d_int_dtype, "fractional part cut off"),
+    ("conv2d", "float32_dtype", conv2d_float32, "Your values are right, but the array has dtype float32"),
+    ("conv1d", "squeeze", conv1d_squeeze, "lost its axes of size 1"),
+    ("corr2d", "flat", corr2d_flat, "right order, but the array has shape"),
+    # conv2d
+    ("conv2d", "pad_double", partial(conv2d, bug="pad_double"), "The padding is doubled"),
+    ("conv2d", "ceil", partial(conv2d, bug="ceil"), "output size is rounded up, ceil"),
+    ("conv2d", "dilation_h_only", partial(conv2d, bug="dilation_h_only"), "Dilation is applied along one axis only (H"),
+    ("conv2d", "bias_per_tap", partial(conv2d, bug="bias_per_tap"), "once per kernel position"),
+    ("conv2d", "bias_per_term", partial(conv2d, bug="bias_per_term"), "once per product"),
+    ("conv2d", "kernel_transposed", partial(conv2d, bug="kernel_transposed"), "each kernel transposed"),
+    # conv2d_backward
+    ("conv2d_backward", "dx_no_dilation", partial(conv2d_backward, bug="dx_no_dilation"), "dx: dilation is ignored"),
+    ("conv2d_backward", "dw_no_dilation", partial(conv2d_backward, bug="dw_no_dilation"), "dw: dilation is ignored"),
+    ("conv2d_backward", "dw_no_stride", partial(conv2d_backward, bug="dw_no_stride"), "dw: the stride is ignored"),
+    ("conv2d_backward", "dw_per_sample", partial(conv2d_backward, bug="dw_per_sample"), "one gradient per sample"),
+    ("conv2d_backward", "db_keepdims", partial(conv2d_backward, bug="db_keepdims"), "db has extra axes of size 1"),
+    # pooling
+    ("max_pool2d", "pad_double", _max("pad_double"), "The padding is doubled"),
+    ("avg_pool2d", "pad_double", _avg("pad_double"), "The padding is doubled"),
+    ("max_pool2d", "padding_first", _max("padding_first"), "first entry of the padding pair"),
+    ("max_pool2d", "kernel_first", _max("kernel_first"), "first entry of the kernel_size pair"),
+    ("max_pool2d", "stride_first", _max("stride_first"), "first entry of the stride pair"),
+    ("max_pool2d", "argmax", _max("argmax"), "position of each window's maximum"),
+    ("avg_pool2d", "ceil", _avg("ceil"), "ceil instead of floor"),
+    ("avg_pool2d", "floor_div", _avg("floor_div"), "floor division"),
+    ("avg_pool2d", "divisor_k", _avg("divisor_k"), "divided by the kernel size KH"),
+    ("max_pool2d_backward", "zero_pad", _maxb("zero_pad"), "padded with zeros instead of −inf"),
+    ("max_pool2d_backward", "no_padding", _maxb("no_padding"), "dx: the padding is ignored"),
+    ("avg_pool2d_backward", "no_padding", _avgb("no_padding"), "or the padding is ignored"),
+    ("avg_pool2d_backward", "repeat", avg_pool2d_backward_repeat, "stride argument is ignored"),
 ]

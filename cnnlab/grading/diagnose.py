@@ -59,14 +59,25 @@ def normalize(op: str, params: dict) -> SimpleNamespace:
 
 def _matches(actual, cand) -> bool:
     cand = np.asarray(cand, dtype=np.float64)
-    return cand.shape == actual.shape and bool(close(actual, cand, rtol=1e-6, atol=1e-8).all())
+    if cand.shape != actual.shape:
+        return False
+    # note: compare infinite entries exactly; an inf in `cand` would otherwise make the
+    # tolerance (scaled by max|cand|) infinite, and every output would match.
+    fin = np.isfinite(cand)
+    if not bool((actual[~fin] == cand[~fin]).all()):
+        return False
+    return bool(close(actual[fin], cand[fin], rtol=1e-6, atol=1e-8).all())
 
 
 def diagnose(op: str, params: dict, actual, expected, device, catalogue, output: int | None = None) -> str | None:
     """The texts of the first `MAX_CAUSES` mistakes whose output equals `actual`, else a generic hint."""
     if type(actual) is not np.ndarray or actual.dtype.kind not in "fiu" or actual.size > 10**6:
         return None
+    dtype = actual.dtype
     actual = actual.astype(np.float64)
+    hint = _dtype_hint(dtype, actual, expected)
+    if hint is not None:  # note: decisive, and cheaper than the catalogue
+        return hint
     P = normalize(op, params)
     hits: list[str] = []
     families: set[str] = set()
@@ -92,6 +103,27 @@ def diagnose(op: str, params: dict, actual, expected, device, catalogue, output:
     if hits:  # note: on one case two mistakes can give the same output; name both
         return hits[0] + "".join(f"\n  Or: {h}" for h in hits[1:])
     return _generic_hint(actual, expected)
+
+
+def _dtype_hint(dtype, actual: np.ndarray, expected: np.ndarray) -> str | None:
+    """For a result of the wrong dtype: are its values right (or right but truncated)?"""
+    if dtype.kind == "f" and dtype.itemsize >= 8 or actual.shape != expected.shape:
+        return None
+    if dtype.kind in "iu":
+        where = ("allocate the output as float64 (np.zeros(shape) is float64; np.zeros_like(x) copies x's dtype, "
+                 "so it is an integer array when x is one)")
+        if bool(close(actual, expected).all()):
+            return f"Your values are right, but the array has the integer dtype {dtype}: {where}."
+        if bool(close(actual, np.trunc(expected)).all()) or bool(close(actual, np.floor(expected)).all()):
+            return (f"Your output holds the correct values with their fractional part cut off: it is an integer "
+                    f"array ({dtype}), and storing a float in it truncates the value. Instead, {where}.")
+        return None
+    if expected.size and bool(close(actual, expected, rtol=1e-4, atol=1e-5).all()):
+        err = float(np.max(np.abs(actual - expected)))
+        return (f"Your values are right{'' if err == 0 else f' to about {dtype} precision (largest error {err:.2g})'}, "
+                f"but the array has dtype {dtype}: keep every intermediate array in float64 (no astype(np.float32), "
+                f"no dtype=np.float32, no torch float32 tensors) and return float64.")
+    return None
 
 
 def _generic_hint(actual: np.ndarray, expected: np.ndarray) -> str | None:
@@ -123,7 +155,12 @@ def _shape_hint(actual: np.ndarray, expected: np.ndarray) -> str | None:
         return ("Your output is off by one in size: check the number of window positions, "
                 "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 (see cnnlab.shapes.conv_output_size).")
     if len(a) == len(e) - 1 and a in (e[1:], e[:1] + e[2:]):
-        return "Your output has lost an axis: keep the layout (N, C, H, W) even when N or C is 1."
+        return "Your output has lost an axis: keep the layout (N, C, ...) even when N or C is 1."
+    if len(a) < len(e) and a == tuple(n for n in e if n != 1):
+        return ("Your output has lost its axes of size 1 (np.squeeze, or indexing with [0]): keep every axis of "
+                f"the layout, shape {e}, even when N or C is 1.")
     if len(a) == len(e) + 1:
         return "Your output has an extra axis: a sum over an axis (e.g. the input channels) may be missing."
+    if actual.size == expected.size and bool(close(actual.reshape(e), expected, rtol=1e-6, atol=1e-8).all()):
+        return f"Your values are right and in the right order, but the array has shape {a}: return it with shape {e}."
     return None

@@ -67,12 +67,16 @@ CONV_BACKWARD = [
     Mistake("dx-padded", "dx still includes the padding: compute the gradient of the padded input, then crop "
             "it, dx = dx_padded[:, :, pH:pH + H, pW:pW + W].",
             lambda P, dev: _if(P.p != (0, 0), lambda: _padded_dx(P, dev)), output=0),
-    Mistake("dx-crop-start", "dx is cropped from the wrong place: the padding is on each side, so crop "
-            "dx_padded[:, :, pH:pH + H, pW:pW + W], not [:H, :W].",
+    Mistake("dx-crop-start", "dx is shifted by the padding: either it is cropped from the wrong place (the padding "
+            "is on each side, so crop dx_padded[:, :, pH:pH + H, pW:pW + W], not [:H, :W]) or the padding is ignored "
+            "(the window of output (i, j) starts at row i·sH − pH and column j·sW − pW of x).",
             lambda P, dev: _if(P.p != (0, 0), lambda: _padded_dx(P, dev)[:, :, :P.x.shape[2], :P.x.shape[3]]),
             output=0),
     Mistake("dx-stride-ignored", "dx: the stride is ignored (windows placed at i, j instead of i·sH, j·sW).",
             lambda P, dev: _if(P.s != (1, 1), lambda: _scatter_stride1(P)), output=0),
+    Mistake("dx-dilation-ignored", "dx: dilation is ignored (each upstream value goes back to a contiguous window): "
+            "with dilation d the kernel taps are d positions apart, x[i·s + d·a].",
+            lambda P, dev: _if(P.d != (1, 1), lambda: _scatter_undilated(P)), output=0),
     Mistake("dx-first-sample", "dx: only the first sample of the batch gets a gradient: loop over all N samples.",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=_zero_rest(P.dout))[0]), output=0),
     # dw
@@ -80,10 +84,20 @@ CONV_BACKWARD = [
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=P.dout[:1], x=P.x[:1])[1]), output=1),
     Mistake("dw-last-sample", f"dw is overwritten for every sample (it holds the last sample only): {_N}.",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=P.dout[-1:], x=P.x[-1:])[1]), output=1),
+    Mistake("dw-per-sample", f"dw has one gradient per sample (an extra batch axis in front): {_N}, so it has "
+            "w's shape (C_out, C_in, KH, KW).",
+            lambda P, dev: np.stack([_bwd(P, dev, dout=P.dout[n:n + 1], x=P.x[n:n + 1])[1] for n in range(P.x.shape[0])]),
+            output=1),
+    Mistake("dw-dilation-ignored", "dw: dilation is ignored (dw is taken from contiguous windows of x): with "
+            "dilation d, dw[c_out, c_in, a, b] = Σ dout[n, c_out, i, j] · x_padded[n, c_in, i·sH + dH·a, j·sW + dW·b].",
+            lambda P, dev: _if(P.d != (1, 1), lambda: _dw_windows(P, stride=P.s, dilation=(1, 1))), output=1),
     Mistake("dw-mean", "dw is averaged over the batch instead of summed: the loss gradient is the sum over samples.",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev)[1] / P.x.shape[0]), output=1),
     Mistake("dw-flip", "dw is flipped: dw[c_out, c_in, a, b] = Σ dout[n, c_out, i, j] · x_padded[n, c_in, i·s + a, j·s + b].",
             lambda P, dev: _bwd(P, dev)[1][..., ::-1, ::-1], output=1),
+    Mistake("dw-stride-ignored", "dw: the stride is ignored (windows of x taken at i, j instead of i·sH, j·sW): "
+            "dw[c_out, c_in, a, b] = Σ dout[n, c_out, i, j] · x_padded[n, c_in, i·sH + dH·a, j·sW + dW·b].",
+            lambda P, dev: _if(P.s != (1, 1), lambda: _dw_windows(P, stride=(1, 1), dilation=P.d)), output=1),
     Mistake("dw-no-padding", "dw is computed on the unpadded input: use the zero-padded x, as in the forward pass.",
             lambda P, dev: _if(P.p != (0, 0), lambda: _dw_unpadded(P)), output=1),
     Mistake("dw-transposed", "dw has layout (C_in, C_out, KH, KW); it must have w's layout (C_out, C_in, KH, KW).",
@@ -98,6 +112,12 @@ CONV_BACKWARD = [
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout[0].sum(axis=(1, 2))), output=2),
     Mistake("db-last-sample", "db is overwritten for every sample (last sample only): db[c] = Σ over n, i, j of dout[n, c, i, j].",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout[-1].sum(axis=(1, 2))), output=2),
+    Mistake("db-keepdims", "db has extra axes of size 1: it must have shape (C_out,), db = dout.sum(axis=(0, 2, 3)) "
+            "(no keepdims, no [:, None]).",
+            lambda P, dev: P.dout.sum(axis=(0, 2, 3))[:, None], output=2, family="db-keepdims"),
+    Mistake("db-keepdims-4d", "db has extra axes of size 1: it must have shape (C_out,), db = dout.sum(axis=(0, 2, 3)) "
+            "(no keepdims=True).",
+            lambda P, dev: P.dout.sum(axis=(0, 2, 3), keepdims=True), output=2, family="db-keepdims"),
     Mistake("db-per-sample", "db is not summed over the batch: it must have shape (C_out,), db = dout.sum(axis=(0, 2, 3)).",
             lambda P, dev: P.dout.sum(axis=(2, 3)), output=2),
     Mistake("db-mean", "db is a mean, not a sum: db = dout.sum(axis=(0, 2, 3)).",
@@ -154,3 +174,32 @@ def _scatter_stride1(P):
             contrib = np.tensordot(P.dout[:, :, i, j], P.w, axes=(1, 0))  # (N, C_in, KH, KW)
             dxp[:, :, i:i + dh * (KH - 1) + 1:dh, j:j + dw * (KW - 1) + 1:dw] += contrib
     return dxp[:, :, ph:ph + P.x.shape[2], pw:pw + P.x.shape[3]]
+
+
+def _scatter_undilated(P):
+    """dx computed with contiguous windows, as if dilation were 1 (windows past the input are cropped)."""
+    N, C_out, H_out, W_out = P.dout.shape
+    _, C_in, KH, KW = P.w.shape
+    (sh, sw), (ph, pw) = P.s, P.p
+    H, W = P.x.shape[2:]
+    dxp = np.zeros((N, C_in, H + 2 * ph + KH + H_out * sh, W + 2 * pw + KW + W_out * sw))
+    for i in range(H_out):
+        for j in range(W_out):
+            dxp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW] += np.tensordot(P.dout[:, :, i, j], P.w, axes=(1, 0))
+    return dxp[:, :, ph:ph + H, pw:pw + W]
+
+
+def _dw_windows(P, stride, dilation):
+    """dw from windows of the zero-padded x at (i·stride, j·stride) with taps `dilation` apart (zeros past the end)."""
+    C_out, C_in, KH, KW = P.w.shape
+    H_out, W_out = P.dout.shape[2:]
+    (sh, sw), (dh, dw), (ph, pw) = stride, dilation, P.p
+    H, W = P.x.shape[2:]
+    xp = np.zeros((P.x.shape[0], C_in, H + 2 * ph + KH * dh + H_out * sh, W + 2 * pw + KW * dw + W_out * sw))
+    xp[:, :, ph:ph + H, pw:pw + W] = P.x
+    out = np.zeros(P.w.shape)
+    for i in range(H_out):
+        for j in range(W_out):
+            win = xp[:, :, i * sh:i * sh + dh * (KH - 1) + 1:dh, j * sw:j * sw + dw * (KW - 1) + 1:dw]
+            out += np.tensordot(P.dout[:, :, i, j], win, axes=(0, 0))
+    return out

@@ -60,6 +60,15 @@ def _running(P, dev):
     return run + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))
 
 
+def _ceil(P, dev):
+    """Output size rounded up; the last windows, which run past the input, see zeros."""
+    (sh, sw), (ph, pw) = P.s, P.p
+    if sh == sw == 1:
+        return None
+    xp = np.pad(P.x, ((0, 0), (0, 0), (ph, ph + sh - 1), (pw, pw + sw - 1)))
+    return _conv(P, dev, x=xp, p=(0, 0))
+
+
 def _swap(v):
     return (v[1], v[0])
 
@@ -90,6 +99,14 @@ CONV = [
             "add it once, after summing over the input channels.",
             lambda P, dev: _if(P.b is not None and P.x.shape[1] > 1,
                                lambda: _conv(P, dev, b=None) + P.x.shape[1] * P.b.reshape(1, -1, 1, 1))),
+    Mistake("bias-per-tap", "The bias is added once per kernel position (inside the loops over the kernel rows and "
+            "columns): add b[c_out] once per output value, after the whole sum.",
+            lambda P, dev: _if(P.b is not None and P.w.shape[2] * P.w.shape[3] > 1, lambda: _conv(P, dev, b=None)
+                               + P.w.shape[2] * P.w.shape[3] * P.b.reshape(1, -1, 1, 1))),
+    Mistake("bias-per-term", "The bias is added once per product (inside the loops over the input channels and the "
+            "kernel): add b[c_out] once per output value, after the whole sum.",
+            lambda P, dev: _if(P.b is not None and P.w[0].size > 1, lambda: _conv(P, dev, b=None)
+                               + P.w[0].size * P.b.reshape(1, -1, 1, 1))),
     Mistake("padding-ignored", "Padding is ignored: your output equals the result with padding=0. Add "
             "padding zeros on each side of x (pad2d) before sliding the kernel.",
             lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(0, 0))), family="pad-less"),
@@ -112,6 +129,9 @@ CONV = [
     Mistake("padding-total", "Padding is split between the sides (p//2 before and after): padding p means "
             "p zeros on each side.", lambda P, dev: _if(max(P.p) > 0, lambda: _conv(P, dev, p=(P.p[0] // 2, P.p[1] // 2))),
             family="pad-less"),
+    Mistake("padding-doubled", "The padding is doubled: your output equals the result with 2p zeros on each side. "
+            "Padding p means p zeros on each side: pad x once, by p (and do not pad it again inside the loop).",
+            lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(2 * P.p[0], 2 * P.p[1])))),
     Mistake("padding-added", "You padded the input although padding is 0 (\"same\" padding): pad only by the "
             "given padding.", lambda P, dev: _if(P.p == (0, 0), lambda: _conv(
                 P, dev, p=(0 if P.one_d else (P.w.shape[2] - 1) // 2, (P.w.shape[3] - 1) // 2)))),
@@ -134,8 +154,12 @@ CONV = [
             lambda P, dev: _if(P.d != (1, 1), lambda: _conv(P, dev, d=(1, 1)))),
     Mistake("dilation-swapped", "The dilation pair is swapped: dilation=(dH, dW).",
             lambda P, dev: _if(P.d[0] != P.d[1], lambda: _conv(P, dev, d=_swap(P.d))), only_2d=True),
-    Mistake("dilation-one-axis", "Dilation is applied along one axis only.",
+    Mistake("dilation-one-axis", "Dilation is applied along one axis only (W, the columns): space the kernel taps "
+            "dH rows apart along H as well.",
             lambda P, dev: _if(P.d[0] > 1 and P.d[1] > 1, lambda: _conv(P, dev, d=(1, P.d[1]))), only_2d=True),
+    Mistake("dilation-h-only", "Dilation is applied along one axis only (H, the rows): space the kernel taps "
+            "dW columns apart along W as well.",
+            lambda P, dev: _if(P.d[1] > 1, lambda: _conv(P, dev, d=(P.d[0], 1))), only_2d=True),
     Mistake("dilation-plus-one", "Dilation is off by one: dilation 1 means a contiguous kernel (taps 1 apart), "
             "dilation d puts d − 1 zeros between taps.",
             lambda P, dev: _conv(P, dev, d=(P.d[0] + (not P.one_d), P.d[1] + 1))),
@@ -164,6 +188,10 @@ CONV = [
     Mistake("first-filter", "Only the first filter is used: compute one output channel per filter, w[c_out].",
             lambda P, dev: _if(P.w.shape[0] > 1, lambda: np.broadcast_to(
                 _conv(P, dev, w=P.w[:1], b=None if P.b is None else P.b[:1]), (P.x.shape[0], P.w.shape[0]) + _conv(P, dev).shape[2:]))),
+    Mistake("kernel-transposed", "Your output equals the result with each kernel transposed (rows and columns "
+            "swapped): w[c_out, c_in, a, b] multiplies x[n, c_in, i·sH + dH·a, j·sW + dW·b], a along H and b along W.",
+            lambda P, dev: _if(P.w.shape[2] == P.w.shape[3] > 1, lambda: _conv(P, dev, w=P.w.transpose(0, 1, 3, 2))),
+            only_2d=True),
     Mistake("w-transposed", "The filters are indexed as w[c_in, c_out]: w has layout (C_out, C_in, KH, KW).",
             lambda P, dev: _if(P.w.shape[0] == P.w.shape[1] > 1, lambda: _conv(P, dev, w=P.w.transpose(1, 0, 2, 3)))),
     Mistake("hw-transposed", "Your output has H and W swapped (transposed): keep the layout (..., H_out, W_out).",
@@ -172,6 +200,9 @@ CONV = [
             "d·(K − 1) + 1 input positions, not d·K.", lambda P, dev: _if(P.d != (1, 1), lambda: _crop(
                 _conv(P, dev), tuple(_conv(P, dev).shape[:2]) + tuple(
                     (n + 2 * p - d * k) // s + 1 for n, p, d, k, s in zip(P.x.shape[2:], P.p, P.d, P.w.shape[2:], P.s))))),
+    Mistake("ceil", "Your output has an extra position at the end (the output size is rounded up, ceil): there are "
+            "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 positions per axis (floor); a window that does not fit is dropped.",
+            lambda P, dev: _ceil(P, dev)),
     Mistake("last-row-missing", "The last row and column of output positions are missing: there are "
             "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 positions per axis (off by one).",
             lambda P, dev: _conv(P, dev)[..., :-1, :-1], only_2d=True),

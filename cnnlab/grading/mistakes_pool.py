@@ -7,6 +7,7 @@ by `_route`, a plain loop over the windows.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab import reference as R
 from cnnlab.grading.diagnose import Mistake
@@ -44,12 +45,43 @@ def _corner(P, last: bool):
     return xp[:, :, r0::sh, c0::sw][:, :, :out[2], :out[3]]
 
 
+def _argmax(P):
+    """The flat (row-major) index of each window's first maximum."""
+    out = R.max_pool2d(P.x, P.k, P.s, P.p).shape
+    win = sliding_window_view(_pad(P.x, P.p, _NEG), P.k, axis=(2, 3))[:, :, ::P.s[0], ::P.s[1]][:, :, :out[2], :out[3]]
+    return win.reshape(win.shape[:4] + (-1,)).argmax(axis=-1).astype(np.float64)
+
+
 def _ceil(kind, P, dev):
     (sh, sw) = P.s
     if sh == sw == 1:
         return None
-    xp = np.pad(_pad(P.x, P.p, _NEG), ((0, 0), (0, 0), (0, sh - 1), (0, sw - 1)), constant_values=_NEG)
+    fill = _NEG if kind == "max" else 0.0
+    xp = np.pad(_pad(P.x, P.p, fill), ((0, 0), (0, 0), (0, sh - 1), (0, sw - 1)), constant_values=fill)
     return _pool(kind, P, dev, x=xp, p=(0, 0))
+
+
+def _ceil_partial_mean(P, dev):
+    """Avg pooling rounded up, each partial window averaged over the elements it holds (padding included)."""
+    (sh, sw) = P.s
+    if sh == sw == 1:
+        return None
+    more = ((0, 0), (0, 0), (0, sh - 1), (0, sw - 1))
+    xp = np.pad(_pad(P.x, P.p, 0.0), more)
+    ones = np.pad(np.ones(xp.shape[:2] + (xp.shape[2] - sh + 1, xp.shape[3] - sw + 1)), more)
+    return _pool("avg", P, dev, x=xp, p=(0, 0)) / _pool("avg", P, dev, x=ones, p=(0, 0))
+
+
+def _first_of_pair(kind, P, dev, stride_from_k0: bool):
+    """kernel_size[0] used for both axes; the stride either as given (or kernel_size) or k[0] too."""
+    if P.k[0] == P.k[1]:
+        return None
+    k = (P.k[0], P.k[0])
+    if P.stride is not None:
+        s = P.s
+    else:
+        s = k if stride_from_k0 else P.k
+    return _pool(kind, P, dev, x=_pad(P.x, P.p, _NEG if kind == "max" else 0.0), k=k, s=s, p=(0, 0))
 
 
 def forward(kind: str) -> list[Mistake]:
@@ -87,6 +119,23 @@ def forward(kind: str) -> list[Mistake]:
                 lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, P.p, fill, "after"), p=(0, 0)))),
         Mistake("padding-before", "Padding is added only before the input (top/left): padding p means p on each side.",
                 lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, P.p, fill, "before"), p=(0, 0)))),
+        Mistake("padding-doubled", "The padding is doubled: your output equals the result with 2p on each side. "
+                "Padding p means p on each side: pad x once, by p.",
+                lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, (2 * P.p[0], 2 * P.p[1]), fill),
+                                                              p=(0, 0)))),
+        Mistake("padding-first", "Only the first entry of the padding pair is used, for both axes: padding=(pH, pW) "
+                "pads H by pH and W by pW.",
+                lambda P, dev: _if(P.p[0] != P.p[1], lambda: _pool(kind, P, dev, x=_pad(P.x, (P.p[0], P.p[0]), fill),
+                                                                 p=(0, 0)))),
+        Mistake("kernel-first", "Only the first entry of the kernel_size pair is used, for both axes: "
+                "kernel_size=(KH, KW) is a window of KH rows by KW columns.",
+                lambda P, dev: _first_of_pair(kind, P, dev, False), family="kernel-first"),
+        Mistake("kernel-first-stride", "Only the first entry of the kernel_size pair is used, for both axes (window "
+                "and default stride): kernel_size=(KH, KW) is a window of KH rows by KW columns.",
+                lambda P, dev: _first_of_pair(kind, P, dev, True), family="kernel-first"),
+        Mistake("stride-first", "Only the first entry of the stride pair is used, for both axes: stride=(sH, sW) "
+                "steps by sH along H and sW along W (and stride=None means stride = kernel_size, both entries).",
+                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _pool(kind, P, dev, s=(P.s[0], P.s[0])))),
         Mistake("padding-swapped", "The padding pair is swapped: padding=(pH, pW).",
                 lambda P, dev: _if(P.p[0] != P.p[1] and 2 * P.p[1] <= P.k[0] and 2 * P.p[0] <= P.k[1],
                                    lambda: _pool(kind, P, dev, p=_sw(P.p)))),
@@ -104,7 +153,10 @@ def forward(kind: str) -> list[Mistake]:
                     _pool(kind, P, dev).max(axis=(0, 1), keepdims=True) if kind == "max" else
                     _pool(kind, P, dev).mean(axis=(0, 1), keepdims=True), _pool(kind, P, dev).shape))),
         Mistake("ceil", "Your output has an extra, partial window at the end (ceil instead of floor): there are "
-                "⌊(H + 2p − K)/s⌋ + 1 windows per axis.", lambda P, dev: _ceil(kind, P, dev)),
+                "⌊(H + 2p − K)/s⌋ + 1 windows per axis.", lambda P, dev: _ceil(kind, P, dev), family="ceil"),
+        Mistake("ceil-partial", "Your output has an extra, partial window at the end (ceil instead of floor): there are "
+                "⌊(H + 2p − K)/s⌋ + 1 windows per axis.",
+                lambda P, dev: _ceil_partial_mean(P, dev) if kind == "avg" else None, family="ceil"),
         Mistake("last-missing", "The last row and column of windows are missing: there are ⌊(H + 2p − K)/s⌋ + 1 "
                 "windows per axis (off by one).", lambda P, dev: _pool(kind, P, dev)[..., :-1, :-1]),
         Mistake("hw-transposed", "Your output has H and W swapped (transposed).",
@@ -114,7 +166,10 @@ def forward(kind: str) -> list[Mistake]:
         out.insert(8, Mistake("zero-padding", "Max pooling pads with zeros here: it must pad with −inf (padding never "
                               "wins the max), so a window of negative values keeps its negative maximum.",
                               lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, P.p, 0.0), p=(0, 0)))))
-        out.insert(9, Mistake("min", "Your output takes the minimum of each window, not the maximum.",
+        out.insert(9, Mistake("argmax", "Your output holds the position of each window's maximum (np.argmax, the "
+                              "index in the flattened window), not its value: take the maximum, win.max().",
+                              lambda P, dev: _argmax(P)))
+        out.insert(10, Mistake("min", "Your output takes the minimum of each window, not the maximum.",
                               lambda P, dev: -R.max_pool2d(-_pad(P.x, P.p, np.inf), P.k, P.s, 0, device=dev)))
     else:
         kk = lambda P: P.k[0] * P.k[1]  # noqa: E731
@@ -124,10 +179,19 @@ def forward(kind: str) -> list[Mistake]:
             Mistake("exclude-pad", "Padding zeros are left out of the average: avg_pool2d (like torch's default, "
                     "count_include_pad=True) divides by KH·KW in every window, padding included.",
                     lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev) / _pool(kind, P, dev, x=np.ones_like(P.x)))),
+            Mistake("floor-division", "The window sums are divided with // (floor division), which rounds every "
+                    "mean down to a whole number: divide with /.",
+                    lambda P, dev: np.floor_divide(np.round(_pool(kind, P, dev) * kk(P), 9), kk(P))),
             Mistake("divisor-kh", "The window sum is divided by the wrong count: divide by KH·KW.",
                     lambda P, dev: _if(P.k[0] != P.k[1], lambda: _pool(kind, P, dev) * kk(P) / P.k[0] ** 2)),
             Mistake("divisor-kw", "The window sum is divided by the wrong count: divide by KH·KW.",
                     lambda P, dev: _if(P.k[0] != P.k[1], lambda: _pool(kind, P, dev) * kk(P) / P.k[1] ** 2)),
+            Mistake("divisor-k", "The window sum is divided by the kernel size KH (one side of the window), not by "
+                    "the number of elements in the window: divide by KH·KW.",
+                    lambda P, dev: _if(kk(P) > 1, lambda: _pool(kind, P, dev) * kk(P) / P.k[0])),
+            Mistake("divisor-kw-only", "The window sum is divided by KW (one side of the window), not by the number of "
+                    "elements in the window: divide by KH·KW.",
+                    lambda P, dev: _if(P.k[1] > 1, lambda: _pool(kind, P, dev) * kk(P) / P.k[1])),
         ]
     return out
 
@@ -137,18 +201,21 @@ AVG_POOL = forward("avg")
 
 
 # ------------------------------------------------------------------ backward
-def _route(P, pick: str, assign: bool = False, stride=None, use_dout: bool = True, divide: str = "k"):
-    """dx by an explicit loop over windows.
+def _route(P, pick: str, assign: bool = False, stride=None, use_dout: bool = True, divide: str = "k",
+           pad: bool = True):
+    """dx by an explicit loop over windows (clipped where they run past the input, as slicing does).
 
     pick: "first"/"last"/"all" maxima, "corner-last"/"corner-first" element, "mean" (avg pooling).
+    pad=False: the padding is ignored (windows start at i·sH of the unpadded x).
     """
     N, C, H, W = P.x.shape
-    (kh, kw), (ph, pw) = P.k, P.p
+    (kh, kw) = P.k
+    (ph, pw) = P.p if pad else (0, 0)
     sh, sw = P.s if stride is None else stride
     fill = 0.0 if pick == "mean" else _NEG
-    xp = _pad(P.x, P.p, fill)
+    xp = _pad(P.x, (ph, pw), fill)
     dxp = np.zeros_like(xp)
-    ones = _pad(np.ones_like(P.x), P.p, 0.0)
+    ones = _pad(np.ones_like(P.x), (ph, pw), 0.0)
     _, _, H_out, W_out = P.dout.shape
     for n in range(N):
         for c in range(C):
@@ -156,7 +223,9 @@ def _route(P, pick: str, assign: bool = False, stride=None, use_dout: bool = Tru
                 for j in range(W_out):
                     rs, cs = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
                     win = xp[n, c, rs, cs]
-                    if win.shape != (kh, kw):
+                    if win.size == 0:  # note: with an altered stride, a window can start past the input
+                        continue
+                    if win.shape != (kh, kw) and pick.startswith("corner"):
                         return None
                     g = P.dout[n, c, i, j] if use_dout else 1.0
                     mask = np.zeros(win.shape, dtype=bool)
@@ -202,12 +271,16 @@ def backward(kind: str) -> list[Mistake]:
         Mistake("padded", "dx still includes the padding: compute the gradient of the padded input, then crop it, "
                 "dx = dx_padded[:, :, pH:pH + H, pW:pW + W].",
                 lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0)))),
-        Mistake("crop-start", "dx is cropped from the wrong place: crop dx_padded[:, :, pH:pH + H, pW:pW + W].",
+        Mistake("crop-start", "dx is shifted by the padding: either it is cropped from the wrong place (crop "
+                "dx_padded[:, :, pH:pH + H, pW:pW + W], not [:H, :W]) or the padding is ignored (the window of output "
+                "(i, j) starts at row i·sH − pH and column j·sW − pW of x).",
                 lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0))
                                    [:, :, :P.x.shape[2], :P.x.shape[3]])),
         Mistake("default-stride-1", "With stride=None, pooling's stride defaults to kernel_size, not 1.",
                 lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _route(P, pick, stride=(1, 1))), family="stride1"),
-        Mistake("stride-ignored", "The stride argument is ignored (you step by kernel_size).",
+        Mistake("stride-ignored", "The stride argument is ignored (you step by kernel_size): the window of output "
+                "(i, j) starts at (i·sH, j·sW). Spreading dout with np.repeat or np.kron is right only when the stride "
+                "equals kernel_size; with overlapping windows, add each window's share with +=.",
                 lambda P, dev: _if(P.stride is not None and P.s != P.k, lambda: _route(P, pick, stride=P.k))),
         Mistake("stride-1", "The stride argument is ignored (you step by 1).",
                 lambda P, dev: _if(P.s != (1, 1), lambda: _route(P, pick, stride=(1, 1))), family="stride1"),
@@ -216,6 +289,14 @@ def backward(kind: str) -> list[Mistake]:
     ]
     if kind == "max":
         out += [
+            Mistake("padding-ignored", "dx: the padding is ignored: the window of output (i, j) starts at row "
+                    "i·sH − pH and column j·sW − pW of x. Pad x with −inf, route the gradient in the padded array, "
+                    "then crop dx_padded[:, :, pH:pH + H, pW:pW + W].",
+                    lambda P, dev: _if(P.p != (0, 0), lambda: _route(P, "first", pad=False))),
+            Mistake("zero-padding", "dx: the input is padded with zeros instead of −inf, so in a window of negative "
+                    "values the maximum is a padding zero and its gradient is lost: pad with −inf (padding never wins "
+                    "the max).", lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, 0.0), p=(0, 0))
+                                                      [:, :, P.p[0]:P.p[0] + P.x.shape[2], P.p[1]:P.p[1] + P.x.shape[3]])),
             Mistake("avg", "dx equals the gradient of average pooling: max pooling sends each upstream value only "
                     "to the position of the window's maximum.", lambda P, dev: _bwd("avg", P, dev)),
             Mistake("whole-window", "dx sends the upstream value to every element of the window: only the "
