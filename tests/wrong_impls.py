@@ -371,6 +371,23 @@ def max_pool2d_hard_coded(x, kernel_size, stride=None, padding=0, dilation=1):
     return np.array([[[[6.0, 8.0], [3.0, 4.0]]]])  # BUG: a copied answer, right shape for one input only
 
 
+def conv2d_backward_hard_coded(x, w, dout, stride=1, padding=0, dilation=1):
+    # BUG: zeros of the right shapes, never filled in
+    return np.zeros(x.shape), np.zeros(w.shape), np.zeros(w.shape[0])
+
+
+def max_pool2d_float32(x, kernel_size, stride=None, padding=0, dilation=1):
+    # BUG: computed in float32, cast back to float64: every value rounded to float32
+    return pool2d(x.astype(np.float32), kernel_size, stride, padding, kind="max").astype(np.float64)
+
+
+def size_truncate(n, kernel_size, stride=1, padding=0, dilation=1):
+    out = int((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1  # BUG: int() truncates toward 0
+    if out < 1:
+        raise ValueError("empty")
+    return out
+
+
 def corr2d_zeros_like(x, k):
     H, W = x.shape
     KH, KW = k.shape
@@ -470,6 +487,9 @@ CATALOGUE = [
     ("corr2d", "zeros_like", corr2d_zeros_like, "too large"),
     ("corr2d", "hard_coded", corr2d_hard_coded, "looks hard-coded"),
     ("max_pool2d", "hard_coded", max_pool2d_hard_coded, "looks hard-coded"),
+    ("conv2d_backward", "hard_coded", conv2d_backward_hard_coded, "looks hard-coded"),
+    ("max_pool2d", "float32", max_pool2d_float32, "only to about float32 precision"),
+    ("conv_output_size", "truncate", size_truncate, "truncates toward zero"),
     ("pad2d", "all_axes", pad2d_all_axes, "pads every axis"),
     ("pad2d", "after", pad2d_after, "only after"),
     ("pad2d", "all_after", pad2d_all_after, "All the zeros are added after"),

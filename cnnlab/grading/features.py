@@ -107,6 +107,6 @@ def error_cases(op: str) -> list[Case]:
     """Calls that must raise (the contract's ValueError for an empty output)."""
     if op != "conv_output_size":
         return []
-    table = [(3, 5, 1, 0, 1), (4, 3, 1, 0, 2), (2, 6, 2, 1, 1)]
+    table = [(3, 5, 1, 0, 1), (4, 3, 1, 0, 2), (2, 6, 2, 1, 1), (2, 4, 3, 0, 1)]  # the last: int(-2/3) != -2 // 3
     return [make(op, "error case (the kernel does not fit: the output would be empty)", error="ValueError",
                  n=n, kernel_size=k, stride=s, padding=p, dilation=d) for n, k, s, p, d in table]

@@ -8,7 +8,7 @@ import numpy as np
 from cnnlab._validate import as_pair
 from cnnlab.grading.diagnose import Mistake
 
-__all__ = ["PAD2D", "SIZE_MISTAKES", "diagnose_size"]
+__all__ = ["PAD2D", "SIZE_MISTAKES", "diagnose_size", "diagnose_size_error"]
 
 
 def _pp(P):
@@ -98,6 +98,22 @@ def diagnose_size(params: dict, actual) -> str | None:
         return "Your result matches a known mistake: " + "; or ".join(hits[:3]) + "."
     if got != int(got) if math.isfinite(got) else True:
         return "The result is not an integer: the formula floors the division (use //)."
+    return None
+
+
+def diagnose_size_error(params: dict, actual) -> str | None:
+    """For a call that must raise: name the mistake behind the value returned instead."""
+    try:
+        got = float(actual)
+        n, k, s, p, d = (int(params[key]) for key in ("n", "kernel_size", "stride", "padding", "dilation"))
+    except Exception:
+        return None
+    num = n + 2 * p - d * (k - 1) - 1
+    if num < 0 and got == int(num / s) + 1:
+        # note: int() truncates toward zero, floor rounds down; they differ only for a negative numerator
+        return (f"int({num}/{s}) truncates toward zero and gives {int(num / s)}, but the formula floors: "
+                f"⌊{num}/{s}⌋ = {num // s}, so the output size is {num // s + 1} and the call must raise. "
+                f"Use // (floor division), and raise ValueError when the size is < 1.")
     return None
 
 

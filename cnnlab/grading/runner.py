@@ -16,7 +16,7 @@ from cnnlab.grading import compare, diagnose, registry
 from cnnlab.grading.cases import Case, describe, params
 from cnnlab.grading.guard import forbid, targets_for
 from cnnlab.grading.limits import TimeLimit, call_with_limit
-from cnnlab.grading.mistakes_misc import diagnose_size
+from cnnlab.grading.mistakes_misc import diagnose_size, diagnose_size_error
 from cnnlab.grading.result import CheckResult
 
 __all__ = ["check", "DEFAULT_TIME_LIMIT"]
@@ -110,7 +110,9 @@ def _run_case(spec, fn, case: Case, device, budget, time_limit, where) -> str | 
         return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called."
     if case.error:
         shown = repr(result) if isinstance(result, (int, float, np.generic)) else f"an object of type {type(result).__name__}"
-        return head + f"  Problem: it must raise {case.error} (the output would be empty), but returned {shown}."
+        problem = head + f"  Problem: it must raise {case.error} (the output would be empty), but returned {shown}."
+        cause = diagnose_size_error(params(spec.name, case), result) if spec.name == "conv_output_size" else None
+        return problem + (f"\n  Likely cause: {cause}" if cause else "")
     for arg_name, orig, arg in zip(case.names, case.values, args):
         if isinstance(orig, np.ndarray) and not (type(arg) is np.ndarray and arg.shape == orig.shape
                                                  and np.array_equal(arg, orig, equal_nan=True)):
@@ -123,7 +125,7 @@ def _run_case(spec, fn, case: Case, device, budget, time_limit, where) -> str | 
     if problem is not None and _ignores_input(spec, fn, case, result, budget):
         # note: decisive, so it replaces a shape-based guess such as "off by one in size"
         problem = problem.split("\n  Likely cause:")[0]
-        problem += ("\n  Likely cause: your function returned exactly the same array for other input values "
+        problem += ("\n  Likely cause: your function returned exactly the same result for other input values "
                     "of the same shapes, so it does not use the input values: the answer looks hard-coded "
                     "(copied from an expected output), or the output array is never filled in.")
     return problem
@@ -131,7 +133,8 @@ def _run_case(spec, fn, case: Case, device, budget, time_limit, where) -> str | 
 
 def _ignores_input(spec, fn, case: Case, result, budget) -> bool:
     """Whether `fn` gives the identical array for fresh random inputs of the same shapes."""
-    if spec.kind == "int" or spec.outputs or type(result) is not np.ndarray:
+    parts = tuple(result) if spec.outputs and isinstance(result, (tuple, list)) else (result,)
+    if spec.kind == "int" or not all(type(r) is np.ndarray for r in parts):
         return False
     rng = np.random.default_rng(2024)
     args = tuple(rng.standard_normal(v.shape) + 3.0 if isinstance(v, np.ndarray) and v.dtype.kind == "f"
@@ -147,7 +150,11 @@ def _ignores_input(spec, fn, case: Case, result, budget) -> bool:
     finally:
         _spend(budget, start)
     try:
-        return type(other) is np.ndarray and other.shape == result.shape and bool(np.array_equal(other, result))
+        others = tuple(other) if spec.outputs and isinstance(other, (tuple, list)) else (other,)
+        # note: for several outputs, all must be unchanged; one constant output (db with a zero
+        # upstream gradient, say) can be legitimate
+        return len(others) == len(parts) and all(
+            type(o) is np.ndarray and o.shape == r.shape and bool(np.array_equal(o, r)) for o, r in zip(others, parts))
     except Exception:  # a student's ndarray subclass is excluded above; this is a last safety net
         return False
 
