@@ -173,6 +173,13 @@ CATALOGUE = {
         "    return np.zeros((x.shape[0], w.shape[0], (x.shape[2] + 2 * padding - 3) // stride + 1))")),
         9, "graded", ["test_corr2d: AssertionError: corr2d failed", "numpy.ndarray", "test_conv1d", "conv1d failed"],
         False),
+    # stubs, and the grader rewritten so that every hidden test passes: caught before the kernel starts
+    "patches_grader": (lambda: _solution(**{g: _stub(g) for g in ("corr2d_solution", "pad2d_solution", "conv2d_solution")},
+                                         conv1d_solution=(
+        "import cnnlab.grading\n\nclass _Ok:\n    passed = True\n\n    def raise_if_failed(self):\n        pass\n\n\n"
+        "cnnlab.grading.check = lambda *args, **kwargs: _Ok()\n\n\n" + _sol_src("conv1d_solution"))),
+        0, "tampered", ["rewrites the grader's libraries", "cell 'conv1d_solution', line 10",
+                        "cnnlab.grading.check", "review it by hand"], False),
     "sandbox_escape": (lambda: _solution(**{g: _stub(g) for g in (
         "corr2d_solution", "pad2d_solution", "conv_output_size_solution", "conv2d_solution", "conv1d_solution")},
         params_solution=READ_SECRETS + WRITE_OUTSIDE + NETWORK),

@@ -2,9 +2,11 @@
 
 `grade_submission(job)` runs in a pool worker. It builds a private scratch
 course (a copy of the clean template gradebook, the submission, the released
-files), checks the notebooks, then runs nbgrader's autograde and feedback in
-a child process (``python -m cnnlab.course.grade_one SPEC``) that it can kill
-as a whole if the wall-clock budget runs out. The kernel itself runs in the
+files), checks the notebooks (valid JSON, no duplicate graded cells, no code
+that rewrites the grader's libraries: `cnnlab.course.tamper`), then runs
+nbgrader's autograde and feedback in a child process (``python -m
+cnnlab.course.grade_one SPEC``) that it can kill as a whole if the
+wall-clock budget runs out. The kernel itself runs in the
 sandbox of `cnnlab.course.sandbox`, confined to
 ``<scratch>/course/autograded/<student>/<assignment>``. The worker returns
 plain data (scores, status, reason, the autograded notebook and the feedback
@@ -25,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cnnlab.course.config import COURSE_ROOT, Limits, nbgrader_env
+from cnnlab.course.tamper import find_tampering
 
 __all__ = ["Job", "grade_submission"]
 
@@ -158,6 +161,12 @@ def _grade(job: Job) -> dict:
             if problem:
                 return _result(job, "invalid", problem, max_score=max_score)
             notes += nb_notes
+            tampering = find_tampering(json.loads((subdir / name).read_text(encoding="utf-8")))
+            if tampering:  # note: decided outside the kernel, before any student code runs
+                more = f" (and {len(tampering) - 1} more)" if len(tampering) > 1 else ""
+                return _result(job, "tampered", f"{name} rewrites the grader's libraries at run time: "
+                               f"{tampering[0]}{more}; not graded, score 0: review it by hand",
+                               max_score=max_score)
         # released non-notebook files (data, helpers) the student did not send
         released = Path(job.template) / "exercises" / job.assignment
         for path in released.rglob("*"):
