@@ -9,6 +9,7 @@ import copy
 import os
 import shutil
 import socket
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -146,7 +147,7 @@ CATALOGUE = {
         11, "graded", ["test_corr2d", "MemoryError"], False),
     "kernel_death": (lambda: _solution(conv1d_solution=(
         "import os\n\ndef conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n    os._exit(1)")),
-        9, "kernel died", ["test_conv1d", "DeadKernelError", "cells not run"], False),
+        9, "kernel died", ["test_conv1d", "DeadKernelError", "exited with status 1", "cells not run"], False),
     "traceback_suppressed": (lambda: _solution(corr2d_solution=(
         "import sys\nget_ipython().showtraceback = lambda *args, **kwargs: None\n"
         "sys.excepthook = lambda *args: None\n"
@@ -362,6 +363,23 @@ def test_whole_notebook_budget(course, tmp_path):
     (res,) = autograde("ps1", tmp_path / "subs", root=course, workers=1, limits=limits, progress=False)
     assert res["status"] == "timeout" and "12 s time budget" in res["reason"], res["reason"]
     assert res["score"] <= 2  # at most test_corr2d, which runs before the budget is spent
+
+
+def test_cpu_time_limit(course, tmp_path):
+    """A cell that burns CPU under a long cell timeout: the kernel's CPU-time limit ends it, and says so."""
+    from cnnlab.course.autograde import autograde
+
+    hog = "import time\n_t = time.process_time()\nwhile True:\n    _t += 1\n\n"
+    nb = _solution(corr2d_solution=hog + _sol_src("corr2d_solution"))
+    (tmp_path / "subs" / "hog" / "ps1").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / "hog" / "ps1" / "ps1.ipynb")
+    limits = Limits(cell_timeout=120, notebook_timeout=150, cpu_s=12)
+    start = time.monotonic()
+    (res,) = autograde("ps1", tmp_path / "subs", root=course, workers=1, limits=limits, progress=False)
+    assert res["status"] == "kernel died", res["reason"]
+    assert "CPU-time limit (12 s of CPU)" in res["reason"] and "'corr2d_solution'" in res["reason"], res["reason"]
+    assert res["score"] == 0
+    assert time.monotonic() - start < 100  # ended by the CPU limit, not by the 120 s cell timeout
 
 
 def test_collect_layouts(tmp_path):

@@ -44,6 +44,17 @@ def test_cli_help_lists_commands(capsys):
     assert "release" in out and "autograde" in out and "demo" in out
 
 
+def test_cli_limits_reach_the_grader():
+    from cnnlab.course.cli import _limits, _parser
+
+    args = _parser().parse_args(["autograde", "ps1", "--submissions", ".", "--timeout", "7", "--notebook-timeout",
+                                 "70", "--memory", "512", "--cpu", "90", "--sandbox", "none"])
+    lim = _limits(args)
+    assert (lim.cell_timeout, lim.notebook_timeout, lim.memory_mb, lim.cpu_limit, lim.sandbox) == (7, 70, 512, 90, "none")
+    default = _limits(_parser().parse_args(["autograde", "ps1", "--submissions", "."]))
+    assert default.cpu_limit == 2 * default.notebook_timeout
+
+
 def test_submission_symlinks_are_not_followed(tmp_path):
     from cnnlab.course.grade_one import _copy_submission
 

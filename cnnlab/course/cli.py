@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--notebook-timeout", type=int, default=300,
                        help="wall-clock seconds per notebook (default 300)")
         q.add_argument("--memory", type=int, default=2048, help="kernel memory limit, MiB (default 2048)")
+        q.add_argument("--cpu", type=int, default=0,
+                       help="kernel CPU-time limit, seconds (default: twice the notebook timeout)")
         q.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
                        help="bubblewrap: auto (when installed, else a warning), required, or off")
 
@@ -43,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _limits(args) -> Limits:
     return Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
-                  memory_mb=args.memory, sandbox=args.sandbox)
+                  memory_mb=args.memory, cpu_s=args.cpu, sandbox=args.sandbox)
 
 
 def _report(results, root: Path, csv_path: Path | None, seconds: float) -> None:

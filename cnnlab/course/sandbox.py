@@ -24,6 +24,7 @@ import asyncio
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -243,10 +244,10 @@ class SandboxExecute(Execute):
             await self._stop_kernel()
             return cell
         except DeadKernelError:
+            cause = await self._death_cause()
             cell.outputs = list(cell.get("outputs", [])) + [
-                _error("DeadKernelError", "the kernel died while running this cell "
-                       "(os._exit, a crash, or a resource limit: memory or CPU time)")]
-            self._broken = f"the kernel died in an earlier cell ({where})"
+                _error("DeadKernelError", f"the kernel died while running this cell ({where}): {cause}")]
+            self._broken = f"the kernel died in an earlier cell ({where}): {cause}"
             return cell
         errors = [o.get("ename") for o in cell.outputs if o.get("output_type") == "error"]
         timed_out = "CellTimeoutError" in errors
@@ -264,6 +265,29 @@ class SandboxExecute(Execute):
             if self._broken:
                 await self._stop_kernel()
         return cell
+
+    async def _death_cause(self) -> str:
+        """Why the kernel process ended, from its exit status (bwrap reports a signal as 128 + signo)."""
+        code = None
+        try:
+            proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+            code = proc.poll() if proc is not None else None
+            if code is None and proc is not None:
+                code = await asyncio.wait_for(asyncio.to_thread(proc.wait), 2)
+        except Exception:  # noqa: BLE001 - the cause is a courtesy; the verdict stands without it
+            pass
+        sig = -code if code is not None and code < 0 else code - 128 if code is not None and code > 128 else None
+        cpu = getattr(self.km, "cpu_s", 0)
+        if sig == signal.SIGXCPU:
+            return f"it used up its CPU-time limit ({cpu} s of CPU)"
+        if sig == signal.SIGKILL:
+            return (f"it was killed (SIGKILL): the CPU-time limit ({cpu} s) ran out with SIGXCPU ignored, "
+                    f"or the machine ran out of memory")
+        if sig is not None:
+            return f"it was killed by signal {signal.Signals(sig).name if sig in signal.valid_signals() else sig}"
+        if code is not None:
+            return f"it exited with status {code} (os._exit or sys.exit in kernel code?)"
+        return "os._exit, a crash, or a resource limit (memory or CPU time)"
 
     # note: nbclient binds the sync wrapper to its own coroutine at class level
     execute_cell = run_sync(async_execute_cell)
