@@ -72,6 +72,25 @@ def _limit_blas(threads):
     return str(threads)
 
 
+def _blas_core() -> str:
+    """OpenBLAS's kernel family, and a hint when it leaves AVX-512 unused (torch's oneDNN does use it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    arch = next((i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"), None)
+    if arch is None:
+        return "not OpenBLAS"
+    try:
+        avx512 = " avx512f " in open("/proc/cpuinfo").read().replace("\n", " ")
+    except OSError:
+        avx512 = False
+    if avx512 and arch in ("Haswell", "Zen", "Sandybridge"):
+        return (f"OpenBLAS {arch} kernels (AVX2) on an AVX-512 CPU, where torch's oneDNN uses AVX-512: "
+                f"expect a higher ratio; OPENBLAS_CORETYPE=SkylakeX selects OpenBLAS's AVX-512 kernels")
+    return f"OpenBLAS {arch} kernels"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats; finishes in seconds")
@@ -87,6 +106,7 @@ def main(argv=None) -> int:
           "per side, the sides alternating")
     print(f"  python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
           f"{os.cpu_count()} cores; torch threads {torch.get_num_threads()}, BLAS threads {blas}")
+    print(f"  BLAS: {_blas_core()}")
 
     # --- conv2d vs torch -----------------------------------------------------------
     x = rng.standard_normal((32, 16, 32, 32)).astype(np.float32)
