@@ -133,11 +133,17 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
         xp = np.pad(x, ((0, 0), (0, 0), (2 * ph, 0), (2 * pw, 0)))  # BUG: 2p on one side, shifted
     elif bug == "pad_double":
         xp = np.pad(x, ((0, 0), (0, 0), (2 * ph, 2 * ph), (2 * pw, 2 * pw)))  # BUG: 2p on each side
+    elif bug == "pad_before_after" and not isinstance(padding, int):
+        xp = np.pad(x, ((0, 0), (0, 0), tuple(padding), tuple(padding)))  # BUG: (pH, pW) read as (before, after)
     else:
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     span_h, span_w = dh * (KH - 1) + 1, dw * (KW - 1) + 1
     H_out = (xp.shape[2] - span_h) // sh + 1
     W_out = (xp.shape[3] - span_w) // sw + 1
+    if bug == "size_unpadded":
+        H_out, W_out = (H - span_h) // sh + 1, (W - span_w) // sw + 1  # BUG: the padding is not counted
+    if bug == "size_from_h":
+        W_out = H_out  # BUG: works for square inputs only
     if bug == "off_by_one":
         H_out, W_out = H_out - 1, W_out - 1  # BUG
     if bug == "ceil":
@@ -145,10 +151,19 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
         W_out = math.ceil((xp.shape[3] - span_w) / sw) + 1
         xp = np.pad(xp, ((0, 0), (0, 0), (0, sh), (0, sw)))  # so that the last window fits
     out = np.zeros((N, C_out, W_out, H_out) if bug == "transposed" else (N, C_out, H_out, W_out))
-    for i in range(H_out):
-        for j in range(W_out):
+    rows = range(min(H_out, W_out)) if bug == "loop_w_for_h" else range(H_out)  # BUG when loop_w_for_h
+    for i in rows:
+        for j in range(min(H_out, W_out) if bug == "loop_h_for_w" else W_out):  # BUG when loop_h_for_w
             win = xp[:, :, i * sh:i * sh + span_h:dh, j * sw:j * sw + span_w:dw]  # (N, C_in, KH, KW)
-            if bug == "first_channel":
+            if bug == "dilation_times_stride":
+                win = xp[:, :, i * sh * dh:i * sh * dh + span_h:dh, j * sw * dw:j * sw * dw + span_w:dw]  # BUG
+                if win.shape[2:] != (KH, KW):
+                    continue
+            if bug == "im2col_order":
+                val = win.transpose(0, 2, 3, 1).reshape(N, -1) @ w.reshape(C_out, -1).T  # BUG: channel-last columns
+            elif bug == "im2col_order_w":
+                val = win.reshape(N, -1) @ w.transpose(0, 2, 3, 1).reshape(C_out, -1).T  # BUG: channel-last kernel
+            elif bug == "first_channel":
                 val = np.tensordot(win[:, :1], w[:, :1], axes=([1, 2, 3], [1, 2, 3]))  # BUG
             else:
                 val = np.tensordot(win, w, axes=([1, 2, 3], [1, 2, 3]))  # (N, C_out)
@@ -156,6 +171,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, bug=None):
                 val = val + b * w[0].size  # BUG: b added with each of the C_in·KH·KW products
             if bug == "first_sample":
                 out[0, :, i, j] = val[0]  # BUG: other samples stay 0
+            elif bug == "first_filter_zeros":
+                out[:, 0, i, j] = val[:, 0]  # BUG: other filters stay 0
             elif bug == "transposed":
                 out[:, :, j, i] = val  # BUG
             else:
@@ -244,22 +261,34 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, bug=None):
                 dw = np.tensordot(g, win, axes=(0, 0))  # BUG: = instead of +=
             else:
                 dw += np.tensordot(g, win, axes=(0, 0))  # (C_out, C_in, KH, KW)
-            if bug == "dx_assigned":
+            if bug == "dx_first_sample_copied":
+                dxp[:, :, rows, cols] += np.tensordot(g[:1], wk, axes=(1, 0))  # BUG: dout[0] for every sample
+            elif bug == "dx_assigned":
                 dxp[:, :, rows, cols] = np.tensordot(g, wk, axes=(1, 0))  # BUG: = instead of +=
             else:
                 dxp[:, :, rows, cols] += np.tensordot(g, wk, axes=(1, 0))  # (N, C_in, KH, KW)
     if bug == "dw_mean":
         dw = dw / N  # BUG
+    if bug == "dw_mean_positions":
+        dw = dw / (H_out * W_out)  # BUG: a mean over the output positions
+    if bug == "dw_mean_all":
+        dw = dw / (N * H_out * W_out)  # BUG
     db = dout.sum(axis=(0, 2, 3))
     if bug == "db_keepdims":
         db = dout.sum(axis=(0, 2, 3), keepdims=True)  # BUG: shape (1, C_out, 1, 1)
     if bug == "db_per_sample":
         db = dout.sum(axis=(2, 3))  # BUG: (N, C_out)
+    if bug == "db_total_each":
+        db = np.full(C_out, dout.sum())  # BUG: every channel gets the total
     if bug == "db_mean":
         db = dout.mean(axis=(0, 2, 3))  # BUG
     if bug == "db_wrong_axes":
         db = dout.sum(axis=(0, 1, 2)) if W_out == C_out else dout.sum(axis=(0, 2, 3))  # BUG: axes (0, 1, 2)
     dx = dxp if bug == "dx_not_cropped" else dxp[:, :, ph:ph + H, pw:pw + W]  # BUG when not cropped
+    if bug == "dx_crop_neg":
+        dx = dxp[:, :, ph:-ph, pw:-pw]  # BUG: empty when p = 0
+    if bug == "dx_crop_swapped":
+        dx = dxp[:, :, pw:pw + H, ph:ph + W]  # BUG
     if bug == "wrong_order":
         return dw, dx, db  # BUG
     return dx, dw, db
@@ -297,6 +326,8 @@ def pool2d(x, kernel_size, stride=None, padding=0, kind="max", bug=None):
             win = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]  # (N, C, kh, kw)
             if bug == "last_element":
                 out[:, :, i, j] = win[:, :, -1, -1]  # BUG
+            elif bug == "first_channel":
+                out[:, :, i, j] = win[:, :1].max(axis=(2, 3)) if kind == "max" else win[:, :1].mean(axis=(2, 3))  # BUG
             elif bug == "over_channels":
                 out[:, :, i, j] = win.max(axis=(1, 2, 3))[:, None]  # BUG: max over channels too
             elif bug == "other_kind":
@@ -324,8 +355,12 @@ def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bu
     if stride is None:
         stride = 1 if bug == "default_stride_1" else kernel_size  # BUG when 1
     sh, sw = _pair(stride)
+    if bug == "stride_first":
+        sw = sh  # BUG
     ph, pw = _pair(padding)
     fill = -np.inf if kind == "max" and bug != "zero_pad" else 0.0  # BUG when zero_pad
+    if bug == "pad_min" and kind == "max":
+        fill = x.min()  # BUG: a finite padding value ties a window of minima
     if bug == "no_padding":
         ph, pw = 0, 0  # BUG: windows start at (i·sH, j·sW) of x; slices clip the last ones
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
@@ -340,6 +375,10 @@ def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bu
                     g = dout[n, c, i, j]
                     if kind == "avg":
                         share = g if bug == "not_divided" else g / (kh * kw)  # BUG when not divided
+                        divisor = {"div_kh": kh, "div_kw": kw, "div_kh2": kh * kh, "div_kw2": kw * kw,
+                                   "div_stride": sh * sw}.get(bug)
+                        if divisor is not None:
+                            share = g / divisor  # BUG: the wrong count
                         if bug == "assigned":
                             dxp[n, c, rs, cs] = share  # BUG: = instead of +=
                         else:
@@ -350,6 +389,15 @@ def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bu
                         dxp[n, c, rs, cs] = (win == win.max()) * g  # BUG: overwrites the window
                     elif bug == "whole_window":
                         dxp[n, c, rs, cs] += g  # BUG
+                    elif bug == "ties_split":
+                        mask = win == win.max()
+                        dxp[n, c, rs, cs] += mask * g / mask.sum()  # BUG: shared between tied maxima
+                    elif bug == "ties_colmajor":
+                        b, a = divmod(int(np.argmax(win.T)), win.shape[0])  # BUG: column-major order
+                        dxp[n, c, i * sh + a, j * sw + b] += g
+                    elif bug == "unravel_kh":
+                        a, b = divmod(int(np.argmax(win)), kh)  # BUG: divides by the height, not the width
+                        dxp[n, c, i * sh + a, j * sw + b] += g
                     else:
                         a, b = np.unravel_index(np.argmax(win), win.shape)
                         if bug == "assigned":
@@ -358,6 +406,10 @@ def pool2d_backward(dout, x, kernel_size, stride=None, padding=0, kind="max", bu
                             dxp[n, c, i * sh + a, j * sw + b] += g
     if bug == "not_cropped":
         return dxp  # BUG
+    if bug == "crop_neg":
+        return dxp[:, :, ph:-ph, pw:-pw]  # BUG: empty when p = 0
+    if bug == "crop_first":
+        return dxp[:, :, ph:ph + x.shape[2], ph:ph + x.shape[3]]  # BUG: pH for both axes
     return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
 
 
@@ -452,6 +504,44 @@ def avg_pool2d_backward_repeat(dout, x, kernel_size, stride=None, padding=0):
     h, w = min(up.shape[2], dxp.shape[2]), min(up.shape[3], dxp.shape[3])
     dxp[:, :, :h, :w] = up[:, :, :h, :w]
     return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+
+
+def pad2d_before_after(x, padding):
+    pad = (padding, padding) if isinstance(padding, int) else tuple(padding)
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [pad, pad])  # BUG: (pH, pW) used as (before, after)
+
+
+def pad2d_first_entry(x, padding):
+    p = padding if isinstance(padding, int) else padding[0]  # BUG: pH for both axes
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(p, p), (p, p)])
+
+
+def pad2d_slice_neg(x, padding):
+    ph, pw = _pair(padding)
+    out = np.zeros(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw))
+    out[..., ph:-ph, pw:-pw] = x  # BUG: an empty slice when p = 0
+    return out
+
+
+def pad2d_tuple_only(x, padding):
+    ph, pw = padding  # BUG: an int padding cannot be unpacked
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])
+
+
+def max_pool2d_backward_first_sample(dout, x, kernel_size, stride=None, padding=0):
+    one = pool2d_backward(dout[:1], x[:1], kernel_size, stride, padding, kind="max")
+    return np.repeat(one, x.shape[0], axis=0)  # BUG: sample 0's gradient for every sample
+
+
+def max_pool2d_backward_repeat(dout, x, kernel_size, stride=None, padding=0):
+    kh, kw = _pair(kernel_size)
+    m = pool2d(x, kernel_size, stride, padding, kind="max")
+    up_m = np.repeat(np.repeat(m, kh, axis=2), kw, axis=3)  # BUG: right only when the windows tile x
+    up_g = np.repeat(np.repeat(dout, kh, axis=2), kw, axis=3)
+    dx = np.zeros_like(x)
+    h, w = min(x.shape[2], up_m.shape[2]), min(x.shape[3], up_m.shape[3])
+    dx[:, :, :h, :w] = (x[:, :, :h, :w] == up_m[:, :, :h, :w]) * up_g[:, :, :h, :w]
+    return dx
 
 
 def _max(bug):
@@ -592,4 +682,45 @@ CATALOGUE = [
     ("max_pool2d_backward", "no_padding", _maxb("no_padding"), "dx: the padding is ignored"),
     ("avg_pool2d_backward", "no_padding", _avgb("no_padding"), "or the padding is ignored"),
     ("avg_pool2d_backward", "repeat", avg_pool2d_backward_repeat, "stride argument is ignored"),
+]
+
+CATALOGUE += [
+    # partial features and index mistakes (held-out review 2)
+    ("conv2d", "size_unpadded", partial(conv2d, bug="size_unpadded"), "computed from the unpadded input"),
+    ("conv2d", "size_from_h", partial(conv2d, bug="size_from_h"), "W_out is computed from H"),
+    ("conv2d", "loop_h_for_w", partial(conv2d, bug="loop_h_for_w"), "stops at H_out"),
+    ("conv2d", "loop_w_for_h", partial(conv2d, bug="loop_w_for_h"), "stops at W_out"),
+    ("conv2d", "first_filter_zeros", partial(conv2d, bug="first_filter_zeros"), "Only output channel 0 is computed"),
+    ("conv2d", "im2col_order", partial(conv2d, bug="im2col_order"), "not channel-last"),
+    ("conv2d", "im2col_order_w", partial(conv2d, bug="im2col_order_w"), "without moving the channel axis last"),
+    ("conv2d", "pad_before_after", partial(conv2d, bug="pad_before_after"), "used as (before, after) widths"),
+    ("conv2d", "dilation_times_stride", partial(conv2d, bug="dilation_times_stride"), "starts at i·s·d"),
+    ("conv2d_backward", "dx_first_sample_copied", partial(conv2d_backward, bug="dx_first_sample_copied"),
+     "dx: every sample gets the gradient of the first sample"),
+    ("conv2d_backward", "dx_crop_neg", partial(conv2d_backward, bug="dx_crop_neg"), "cropped with [p:-p]"),
+    ("conv2d_backward", "dx_crop_swapped", partial(conv2d_backward, bug="dx_crop_swapped"), "cropped with the padding pair swapped"),
+    ("conv2d_backward", "dw_mean_positions", partial(conv2d_backward, bug="dw_mean_positions"), "averaged over the output positions"),
+    ("conv2d_backward", "dw_mean_all", partial(conv2d_backward, bug="dw_mean_all"), "dw is averaged over the"),
+    ("max_pool2d", "first_channel", _max("first_channel"), "result of channel 0"),
+    ("max_pool2d_backward", "stride_first", _maxb("stride_first"), "sH is used along both axes"),
+    ("avg_pool2d_backward", "stride_first", _avgb("stride_first"), "sH is used along both axes"),
+    ("max_pool2d_backward", "crop_neg", _maxb("crop_neg"), "cropped with [p:-p]"),
+    ("avg_pool2d_backward", "crop_neg", _avgb("crop_neg"), "cropped with [p:-p]"),
+    ("avg_pool2d_backward", "crop_first", _avgb("crop_first"), "cropped with pH on both axes"),
+    ("max_pool2d_backward", "first_sample", max_pool2d_backward_first_sample, "every sample gets the gradient of the first"),
+    ("max_pool2d_backward", "ties_split", _maxb("ties_split"), "splits the gradient equally"),
+    ("max_pool2d_backward", "ties_colmajor", _maxb("ties_colmajor"), "column by column"),
+    ("max_pool2d_backward", "unravel_kh", _maxb("unravel_kh"), "row = idx // KW"),
+    ("max_pool2d_backward", "repeat", max_pool2d_backward_repeat, "np.repeat/np.kron"),
+    ("max_pool2d_backward", "pad_min", _maxb("pad_min"), "padded with a finite value"),
+    ("avg_pool2d_backward", "div_kh", _avgb("div_kh"), "divided by one side of the window"),
+    ("avg_pool2d_backward", "div_kw", _avgb("div_kw"), "divided by one side of the window"),
+    ("avg_pool2d_backward", "div_kh2", _avgb("div_kh2"), "wrong count (KH·KH or KW·KW)"),
+    ("avg_pool2d_backward", "div_kw2", _avgb("div_kw2"), "wrong count (KH·KH or KW·KW)"),
+    ("avg_pool2d_backward", "div_stride", _avgb("div_stride"), "divided by sH·sW"),
+    ("conv2d_backward", "db_total_each", partial(conv2d_backward, bug="db_total_each"), "sum over all of dout"),
+    ("pad2d", "before_after", pad2d_before_after, "used as (before, after) widths"),
+    ("pad2d", "first_entry", pad2d_first_entry, "first entry of the padding pair"),
+    ("pad2d", "slice_neg", pad2d_slice_neg, "is empty when p = 0"),
+    ("pad2d", "tuple_only", pad2d_tuple_only, "turn an int p into (p, p)"),
 ]

@@ -82,6 +82,10 @@ def feature_cases(op: str, rng: np.random.Generator) -> list[Case]:
         if op == "max_pool2d_backward":  # note: last, so that other mistakes are named first
             out.append(pool_case(op, rng, "feature case 'windows with tied maxima'", 2, 2, 5, 6, 2, 1, 0, ties=True))
             out.append(pool_case(op, rng, "feature case 'tied maxima, padding 1'", 1, 2, 5, 5, 3, 2, 1, ties=True))
+            # note: every window ties; a padding value that is finite (x.min(), 0) ties too and must not win
+            x = np.broadcast_to(rng.integers(-3, 0, size=(1, 2, 1, 1)).astype(np.float64), (1, 2, 4, 5)).copy()
+            out.append(make(op, "feature case 'constant negative channels, padding 1'", dout=rng.standard_normal((1, 2, 3, 3)),
+                            x=x, kernel_size=2, stride=2, padding=1))
         return out
     if op == "corr2d":
         shapes = [((5, 5), (3, 3)), ((6, 4), (2, 3)), ((4, 7), (3, 1)), ((3, 3), (3, 3)), ((5, 6), (1, 1))]

@@ -79,6 +79,17 @@ CONV_BACKWARD = [
             lambda P, dev: _if(P.d != (1, 1), lambda: _scatter_undilated(P)), output=0),
     Mistake("dx-first-sample", "dx: only the first sample of the batch gets a gradient: loop over all N samples.",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=_zero_rest(P.dout))[0]), output=0),
+    Mistake("dx-first-sample-copied", "dx: every sample gets the gradient of the first sample (dout[0] or x[0] "
+            "used for the whole batch): index dout[n] for sample n.",
+            lambda P, dev: _if(P.x.shape[0] > 1, lambda: np.broadcast_to(
+                _bwd(P, dev, dout=P.dout[:1], x=P.x[:1])[0], P.x.shape)), output=0),
+    Mistake("dx-crop-neg", "dx is cropped with [p:-p], which is empty when p = 0 (-0 is 0, so [0:-0] selects "
+            "nothing): crop dx_padded[:, :, pH:pH + H, pW:pW + W].",
+            lambda P, dev: _if(0 in P.p, lambda: _padded_dx(P, dev)[:, :, P.p[0]:-P.p[0], P.p[1]:-P.p[1]]), output=0),
+    Mistake("dx-crop-swapped", "dx is cropped with the padding pair swapped: padding=(pH, pW), so crop "
+            "dx_padded[:, :, pH:pH + H, pW:pW + W].",
+            lambda P, dev: _if(P.p[0] != P.p[1], lambda: _padded_dx(P, dev)[
+                :, :, P.p[1]:P.p[1] + P.x.shape[2], P.p[0]:P.p[0] + P.x.shape[3]]), output=0),
     # dw
     Mistake("dw-first-sample", f"dw is not summed over the batch (it holds the first sample only): {_N}.",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev, dout=P.dout[:1], x=P.x[:1])[1]), output=1),
@@ -93,6 +104,15 @@ CONV_BACKWARD = [
             lambda P, dev: _if(P.d != (1, 1), lambda: _dw_windows(P, stride=P.s, dilation=(1, 1))), output=1),
     Mistake("dw-mean", "dw is averaged over the batch instead of summed: the loss gradient is the sum over samples.",
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: _bwd(P, dev)[1] / P.x.shape[0]), output=1),
+    Mistake("dw-mean-positions", "dw is averaged over the output positions instead of summed: "
+            "dw[c_out, c_in, a, b] = Σ over n, i, j of dout[n, c_out, i, j] · x_padded[n, c_in, i·sH + dH·a, j·sW + dW·b] "
+            "(a sum, no division by H_out·W_out).",
+            lambda P, dev: _if(P.dout.shape[2] * P.dout.shape[3] > 1,
+                               lambda: _bwd(P, dev)[1] / (P.dout.shape[2] * P.dout.shape[3])), output=1, family="dw-mean"),
+    Mistake("dw-mean-all", "dw is averaged over the batch and the output positions instead of summed: the gradient "
+            "is a sum over n, i and j (no division by N·H_out·W_out).",
+            lambda P, dev: _if(P.dout.shape[0] > 1 and P.dout.shape[2] * P.dout.shape[3] > 1,
+                               lambda: _bwd(P, dev)[1] / P.dout[:, 0].size), output=1, family="dw-mean"),
     Mistake("dw-flip", "dw is flipped: dw[c_out, c_in, a, b] = Σ dout[n, c_out, i, j] · x_padded[n, c_in, i·s + a, j·s + b].",
             lambda P, dev: _bwd(P, dev)[1][..., ::-1, ::-1], output=1),
     Mistake("dw-stride-ignored", "dw: the stride is ignored (windows of x taken at i, j instead of i·sH, j·sW): "
@@ -126,6 +146,9 @@ CONV_BACKWARD = [
             lambda P, dev: _if(P.x.shape[0] > 1, lambda: P.dout.sum(axis=(0, 2, 3)) / P.x.shape[0]), output=2),
     Mistake("db-total", "db sums over every axis: it must keep the channel axis, db = dout.sum(axis=(0, 2, 3)).",
             lambda P, dev: P.dout.sum(), output=2),
+    Mistake("db-total-each", "Every entry of db holds the sum over all of dout (every channel together): keep the "
+            "channel axis, db = dout.sum(axis=(0, 2, 3)).",
+            lambda P, dev: _if(P.dout.shape[1] > 1, lambda: np.full(P.dout.shape[1], P.dout.sum())), output=2),
     Mistake("db-wrong-axes", "db is summed over the wrong axes: db = dout.sum(axis=(0, 2, 3)), one value per output channel.",
             lambda P, dev: P.dout.sum(axis=(0, 1, 2)), output=2),
 ]

@@ -69,6 +69,45 @@ def _ceil(P, dev):
     return _conv(P, dev, x=xp, p=(0, 0))
 
 
+def _dilation_times_stride(P, dev):
+    """Windows at i·s·d (those that fit), the other output positions left at 0 (plus the bias)."""
+    right = _conv(P, dev, b=None)
+    got = _conv(P, dev, b=None, s=(P.s[0] * P.d[0], P.s[1] * P.d[1]))
+    out = np.zeros(right.shape)
+    h, w = min(got.shape[2], out.shape[2]), min(got.shape[3], out.shape[3])
+    out[:, :, :h, :w] = got[:, :, :h, :w]
+    return out + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))
+
+
+def _hw_out(P, dev):
+    return _conv(P, dev).shape[2:]
+
+
+def _size_unpadded(P, dev):
+    """The correct output cut to the size of an unpadded input's output."""
+    size = [(n - d * (k - 1) - 1) // s + 1 for n, d, k, s in zip(P.x.shape[2:], P.d, P.w.shape[2:], P.s)]
+    if min(size) < 1:
+        return None
+    return _conv(P, dev)[..., :size[0], :size[1]]
+
+
+def _unfilled(P, dev, cols: bool):
+    """Output positions past min(H_out, W_out) along one axis left at 0 (then the bias added)."""
+    out = np.array(_conv(P, dev, b=None))
+    H_out, W_out = out.shape[2:]
+    if cols:
+        out[..., H_out:] = 0
+    else:
+        out[..., W_out:, :] = 0
+    return out + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))
+
+
+def _only_first_filter(P, dev, bias_everywhere: bool):
+    out = np.array(_conv(P, dev))
+    out[:, 1:] = P.b.reshape(1, -1, 1, 1)[:, 1:] if bias_everywhere else 0
+    return out
+
+
 def _swap(v):
     return (v[1], v[0])
 
@@ -110,6 +149,9 @@ CONV = [
     Mistake("padding-ignored", "Padding is ignored: your output equals the result with padding=0. Add "
             "padding zeros on each side of x (pad2d) before sliding the kernel.",
             lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(0, 0))), family="pad-less"),
+    Mistake("size-unpadded", "The output size is computed from the unpadded input: the number of positions is "
+            "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1, with the padding counted (2p: p zeros on each side).",
+            lambda P, dev: _if(P.p != (0, 0), lambda: _size_unpadded(P, dev))),
     Mistake("padding-after", "Zeros are added only after the input (bottom/right): padding p means p zeros "
             "on each side, before and after.", lambda P, dev: _pad_one_side(P, dev, False)),
     Mistake("padding-before", "Zeros are added only before the input (top/left): padding p means p zeros "
@@ -120,6 +162,11 @@ CONV = [
     Mistake("padding-all-before", "All the zeros are added before the input (2p at the top/left, none at "
             "the bottom/right): the output has the right size but is shifted. Padding p means p zeros on each "
             "side.", lambda P, dev: _pad_one_side(P, dev, True, 2)),
+    Mistake("padding-before-after", "padding=(pH, pW) is used as (before, after) widths: np.pad(x, ((0, 0), (0, 0), "
+            "(pH, pW), (pH, pW))) puts pH zeros before and pW after on each axis. Pad H by pH on both sides and W by pW "
+            "on both sides: ((0, 0), (0, 0), (pH, pH), (pW, pW)).",
+            lambda P, dev: _if(P.p[0] != P.p[1], lambda: _conv(
+                P, dev, x=np.pad(P.x, ((0, 0), (0, 0), P.p, P.p)), p=(0, 0))), only_2d=True),
     Mistake("padding-h-only", "Padding is applied along H only: pad W by pW as well.",
             lambda P, dev: _if(P.p[1] > 0, lambda: _conv(P, dev, p=(P.p[0], 0))), only_2d=True),
     Mistake("padding-w-only", "Padding is applied along W only: pad H by pH as well.",
@@ -152,6 +199,9 @@ CONV = [
     Mistake("dilation-ignored", "Dilation is ignored: your output equals the result with dilation 1. With "
             "dilation d, kernel taps are d positions apart: x[i·s + d·ki].",
             lambda P, dev: _if(P.d != (1, 1), lambda: _conv(P, dev, d=(1, 1)))),
+    Mistake("dilation-times-stride", "The window of output i starts at i·s·d (the dilation is multiplied into the "
+            "stride): it starts at i·s; dilation only spaces the taps inside the window, x[i·s + d·k].",
+            lambda P, dev: _if(P.d != (1, 1), lambda: _dilation_times_stride(P, dev))),
     Mistake("dilation-swapped", "The dilation pair is swapped: dilation=(dH, dW).",
             lambda P, dev: _if(P.d[0] != P.d[1], lambda: _conv(P, dev, d=_swap(P.d))), only_2d=True),
     Mistake("dilation-one-axis", "Dilation is applied along one axis only (W, the columns): space the kernel taps "
@@ -176,6 +226,24 @@ CONV = [
             lambda P, dev: _if(P.w.shape[0] > 1, lambda: np.broadcast_to(
                 _conv(P, dev, w=P.w.sum(axis=0, keepdims=True), b=None), _conv(P, dev).shape)
                 + (0 if P.b is None else P.b.reshape(1, -1, 1, 1)))),
+    Mistake("first-filter-zeros", "Only output channel 0 is computed (the other channels are left at 0): compute "
+            "one output channel per filter, out[:, c_out] from w[c_out].",
+            lambda P, dev: _if(P.w.shape[0] > 1, lambda: _only_first_filter(P, dev, False)), family="first-filter-zeros"),
+    Mistake("first-filter-zeros-bias", "Only output channel 0 is computed (the other channels hold only their bias): "
+            "compute one output channel per filter, out[:, c_out] from w[c_out].",
+            lambda P, dev: _if(P.w.shape[0] > 1 and P.b is not None, lambda: _only_first_filter(P, dev, True)),
+            family="first-filter-zeros"),
+    Mistake("im2col-order", "The columns (im2col) and the reshaped kernel list the window's values in different "
+            "orders: w.reshape(C_out, -1) is ordered (C_in, KH, KW), so each column of windows must be ordered "
+            "(C_in, KH, KW) too (x_window.reshape(-1) of a (C_in, KH, KW) window), not channel-last.",
+            lambda P, dev: _if(P.w.shape[1] > 1 and P.w.shape[2] * P.w.shape[3] > 1, lambda: _conv(
+                P, dev, w=np.ascontiguousarray(P.w).reshape(P.w.shape[0], P.w.shape[2], P.w.shape[3], P.w.shape[1])
+                .transpose(0, 3, 1, 2))), family="im2col"),
+    Mistake("im2col-order-w", "The columns (im2col) and the reshaped kernel list the window's values in different "
+            "orders: when the windows are flattened in (C_in, KH, KW) order, flatten the kernel the same way, "
+            "w.reshape(C_out, -1), without moving the channel axis last.",
+            lambda P, dev: _if(P.w.shape[1] > 1 and P.w.shape[2] * P.w.shape[3] > 1, lambda: _conv(
+                P, dev, w=P.w.transpose(0, 2, 3, 1).reshape(P.w.shape))), family="im2col"),
     Mistake("running-sum", "The running sum is not reset between output positions (each value includes all earlier "
             "ones): start the sum at 0 for every output element.",
             lambda P, dev: _running(P, dev)),
@@ -206,6 +274,18 @@ CONV = [
     Mistake("last-row-missing", "The last row and column of output positions are missing: there are "
             "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 positions per axis (off by one).",
             lambda P, dev: _conv(P, dev)[..., :-1, :-1], only_2d=True),
+    Mistake("size-from-h", "W_out is computed from H (the output is as wide as it is high): compute W_out from "
+            "W, KW, sW, pW and dW, ⌊(W + 2pW − dW·(KW − 1) − 1)/sW⌋ + 1.",
+            lambda P, dev: _if(_hw_out(P, dev)[0] < _hw_out(P, dev)[1], lambda: _conv(P, dev)[..., :_hw_out(P, dev)[0]]),
+            only_2d=True),
+    Mistake("loop-h-for-w", "The loop over the output columns stops at H_out (range(H_out) used for j): the columns "
+            "from H_out on are never computed. Loop j over range(W_out).",
+            lambda P, dev: _if(_hw_out(P, dev)[0] < _hw_out(P, dev)[1], lambda: _unfilled(P, dev, cols=True)),
+            only_2d=True, family="loop-range"),
+    Mistake("loop-w-for-h", "The loop over the output rows stops at W_out (range(W_out) used for i): the rows "
+            "from W_out on are never computed. Loop i over range(H_out).",
+            lambda P, dev: _if(_hw_out(P, dev)[1] < _hw_out(P, dev)[0], lambda: _unfilled(P, dev, cols=False)),
+            only_2d=True, family="loop-range"),
     Mistake("last-col-missing", "The last output position along W is missing: there are "
             "⌊(W + 2p − d·(K − 1) − 1)/s⌋ + 1 positions (off by one).", lambda P, dev: _conv(P, dev)[..., :-1]),
     Mistake("last-row-only-missing", "The last output row is missing: there are ⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1 "

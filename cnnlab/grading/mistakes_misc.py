@@ -25,6 +25,13 @@ PAD2D = [
     Mistake("all-axes", "np.pad(x, p) pads every axis, including the leading ones (N, C, ...): give a pad "
             "width per axis, ((0, 0), ..., (pH, pH), (pW, pW)).",
             lambda P, dev: _if(P.x.ndim > 2, lambda: np.pad(P.x, [(_pp(P)[0], _pp(P)[0])] * (P.x.ndim - 1) + [(_pp(P)[1], _pp(P)[1])]))),
+    Mistake("before-after", "padding=(pH, pW) is used as (before, after) widths: np.pad(x, ..., [(pH, pW), (pH, pW)]) "
+            "puts pH zeros before and pW after on each axis. pad2d pads H by pH on both sides and W by pW on both "
+            "sides: ((0, 0), ..., (pH, pH), (pW, pW)).",
+            lambda P, dev: _if(_pp(P)[0] != _pp(P)[1], lambda: np.pad(P.x, _lead(P.x) + [_pp(P), _pp(P)]))),
+    Mistake("first-entry", "Only the first entry of the padding pair is used, for both axes: padding=(pH, pW) pads H "
+            "by pH and W by pW.",
+            lambda P, dev: _if(_pp(P)[0] != _pp(P)[1], lambda: np.pad(P.x, _lead(P.x) + [(_pp(P)[0],) * 2] * 2))),
     Mistake("all-axes-pair", "np.pad(x, (pH, pW)) pads every axis with pH before and pW after: give a pad width "
             "per axis, ((0, 0), ..., (pH, pH), (pW, pW)).", lambda P, dev: np.pad(P.x, _pp(P))),
     Mistake("after-only", "Zeros are added only after (bottom/right): padding p means p zeros on each side.",

@@ -147,6 +147,10 @@ def forward(kind: str) -> list[Mistake]:
                 "x[n, c, window] only.", lambda P, dev: _if(P.x.shape[1] > 1, lambda: np.broadcast_to(
                     _pool(kind, P, dev).max(axis=1, keepdims=True) if kind == "max" else
                     _pool(kind, P, dev).mean(axis=1, keepdims=True), _pool(kind, P, dev).shape))),
+        Mistake("first-channel", "Every channel gets the result of channel 0 (x[:, 0] used for all channels): "
+                "pool each channel separately, over x[n, c, window].",
+                lambda P, dev: _if(P.x.shape[1] > 1, lambda: np.broadcast_to(
+                    _pool(kind, P, dev, x=P.x[:, :1]), _pool(kind, P, dev).shape))),
         Mistake("over-batch", "The window also spans the samples and the channels (one value per window for the "
                 "whole batch): pool each sample and channel separately, over x[n, c, window] only.",
                 lambda P, dev: _if(P.x.shape[0] > 1, lambda: np.broadcast_to(
@@ -232,8 +236,22 @@ def _route(P, pick: str, assign: bool = False, stride=None, use_dout: bool = Tru
                     if pick == "mean":
                         mask[:] = True
                         g = g / (kh * kw if divide == "k" else ones[n, c, rs, cs].sum())
-                    elif pick == "all":
+                    elif pick in ("all", "split"):
                         mask = win == win.max()
+                        if pick == "split":
+                            g = g / mask.sum()
+                    elif pick == "first-colmajor":
+                        b, a = divmod(int(np.argmax(win.T)), win.shape[0])
+                        mask[a, b] = True
+                    elif pick == "unravel-kh":  # the flat index split with the window's height, not its width
+                        if win.shape != (kh, kw):
+                            return None
+                        a, b = divmod(int(np.argmax(win)), kh)
+                        r, cc = i * sh + a, j * sw + b
+                        if r >= dxp.shape[2] or cc >= dxp.shape[3]:
+                            return None  # the student's code raises an IndexError there
+                        dxp[n, c, r, cc] += g
+                        continue
                     elif pick in ("first", "last"):
                         flat = win.ravel()
                         idx = int(np.argmax(flat)) if pick == "first" else flat.size - 1 - int(np.argmax(flat[::-1]))
@@ -250,13 +268,29 @@ def _route(P, pick: str, assign: bool = False, stride=None, use_dout: bool = Tru
     return dxp[:, :, ph:ph + H, pw:pw + W]
 
 
+def _repeat_mask(P):
+    """dx = (x == repeat(max)) · repeat(dout), both upsampled by the kernel and cut or zero-filled to x's shape."""
+    N, C, H, W = P.x.shape
+    (kh, kw) = P.k
+    if P.p != (0, 0) or (P.s == P.k and H % kh == 0 and W % kw == 0):
+        return None
+    m = R.max_pool2d(P.x, P.k, P.s, 0)
+    up_m = np.repeat(np.repeat(m, kh, axis=2), kw, axis=3)[:, :, :H, :W]
+    up_g = np.repeat(np.repeat(P.dout, kh, axis=2), kw, axis=3)[:, :, :H, :W]
+    h, w = up_m.shape[2:]
+    out = np.zeros(P.x.shape)
+    out[:, :, :h, :w] = (P.x[:, :, :h, :w] == up_m) * up_g
+    return out
+
+
 def _overlap(P):
     return P.s[0] < P.k[0] or P.s[1] < P.k[1]
 
 
-def _bwd(kind, P, dev, x=None, s=None, p=None):
+def _bwd(kind, P, dev, x=None, s=None, p=None, dout=None):
     f = R.max_pool2d_backward if kind == "max" else R.avg_pool2d_backward
-    return f(P.dout, P.x if x is None else x, P.k, P.s if s is None else s, P.p if p is None else p, device=dev)
+    return f(P.dout if dout is None else dout, P.x if x is None else x, P.k, P.s if s is None else s,
+             P.p if p is None else p, device=dev)
 
 
 _ACC = ("gradients are assigned (=) instead of accumulated (+=): where windows overlap, a pixel must receive "
@@ -286,6 +320,21 @@ def backward(kind: str) -> list[Mistake]:
                 lambda P, dev: _if(P.s != (1, 1), lambda: _route(P, pick, stride=(1, 1))), family="stride1"),
         Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW).",
                 lambda P, dev: _if(P.s[0] != P.s[1], lambda: _route(P, pick, stride=_sw(P.s)))),
+        Mistake("stride-first", "dx: sH is used along both axes (the window of output (i, j) starts at column j·sH): "
+                "stride=(sH, sW) steps by sH along H and by sW along W.",
+                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _route(P, pick, stride=(P.s[0], P.s[0])))),
+        Mistake("crop-neg", "dx is cropped with [p:-p], which is empty when p = 0 (-0 is 0, so [0:-0] selects "
+                "nothing): crop dx_padded[:, :, pH:pH + H, pW:pW + W].",
+                lambda P, dev: _if(0 in P.p, lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0))
+                                   [:, :, P.p[0]:-P.p[0], P.p[1]:-P.p[1]])),
+        Mistake("crop-first", "dx is cropped with pH on both axes: padding=(pH, pW), so crop "
+                "dx_padded[:, :, pH:pH + H, pW:pW + W].",
+                lambda P, dev: _if(P.p[0] != P.p[1], lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0))
+                                   [:, :, P.p[0]:P.p[0] + P.x.shape[2], P.p[0]:P.p[0] + P.x.shape[3]])),
+        Mistake("first-sample-copied", "dx: every sample gets the gradient of the first sample (dout[0] or x[0] used "
+                "for the whole batch): index dout[n] and x[n] for sample n.",
+                lambda P, dev: _if(P.x.shape[0] > 1, lambda: np.broadcast_to(
+                    _bwd(kind, P, dev, x=P.x[:1], dout=P.dout[:1]), P.x.shape))),
     ]
     if kind == "max":
         out += [
@@ -297,6 +346,12 @@ def backward(kind: str) -> list[Mistake]:
                     "values the maximum is a padding zero and its gradient is lost: pad with −inf (padding never wins "
                     "the max).", lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, 0.0), p=(0, 0))
                                                       [:, :, P.p[0]:P.p[0] + P.x.shape[2], P.p[1]:P.p[1] + P.x.shape[3]])),
+            Mistake("pad-finite", "dx: the input is padded with a finite value (such as x.min()) instead of −inf: "
+                    "in a window whose real values all equal it, the padding ties the maximum, comes first and takes the "
+                    "gradient. Pad with −inf (padding never wins the max).",
+                    lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, float(P.x.min())),
+                                                                 p=(0, 0))[:, :, P.p[0]:P.p[0] + P.x.shape[2],
+                                                                           P.p[1]:P.p[1] + P.x.shape[3]])),
             Mistake("avg", "dx equals the gradient of average pooling: max pooling sends each upstream value only "
                     "to the position of the window's maximum.", lambda P, dev: _bwd("avg", P, dev)),
             Mistake("whole-window", "dx sends the upstream value to every element of the window: only the "
@@ -313,6 +368,21 @@ def backward(kind: str) -> list[Mistake]:
             Mistake("ties-last", "When a window holds several equal maxima, your dx sends the gradient to the last "
                     "one; like torch, send it to the first maximum in row-major order (np.argmax).",
                     lambda P, dev: _route(P, "last")),
+            Mistake("ties-split", "When a window holds several equal maxima, your dx splits the gradient equally "
+                    "between them; like torch, send all of it to the first maximum in row-major order (np.argmax).",
+                    lambda P, dev: _route(P, "split")),
+            Mistake("ties-colmajor", "When a window holds several equal maxima, your dx picks the first one column by "
+                    "column (argmax of the transposed window); like torch, pick the first maximum in row-major order, "
+                    "np.unravel_index(np.argmax(win), win.shape).", lambda P, dev: _route(P, "first-colmajor")),
+            Mistake("unravel-kh", "dx: the flat index of the maximum is turned into (row, column) with the window's "
+                    "height: for a KH×KW window, row = idx // KW and column = idx % KW "
+                    "(np.unravel_index(idx, (KH, KW))).",
+                    lambda P, dev: _if(P.k[0] != P.k[1], lambda: _route(P, "unravel-kh"))),
+            Mistake("repeat-mask", "dx spreads dout and the window maxima with np.repeat/np.kron and keeps the "
+                    "positions where x equals its window's maximum: that is right only when the windows tile x "
+                    "exactly (stride = kernel_size, no padding, no leftover rows); otherwise loop over the windows "
+                    "and add each gradient at its window's argmax with +=.",
+                    lambda P, dev: _repeat_mask(P)),
             Mistake("assigned-ties", f"dx: {_ACC}.", lambda P, dev: _route(P, "all", assign=True)),
             Mistake("assigned-window", f"dx: {_ACC}; writing mask·dout into the whole window (dx[window] = ...) "
                     "also erases the gradients already stored there by earlier windows.",
@@ -327,6 +397,20 @@ def backward(kind: str) -> list[Mistake]:
                     "receives dout / (KH·KW).", lambda P, dev: _bwd(kind, P, dev) * P.k[0] * P.k[1]),
             Mistake("max", "dx equals the gradient of max pooling: average pooling spreads dout / (KH·KW) over "
                     "the whole window.", lambda P, dev: _bwd("max", P, dev)),
+            Mistake("divisor-k", "dx is divided by one side of the window (KH or KW), not by the number of elements: "
+                    "each of the KH·KW elements of a window receives dout / (KH·KW).",
+                    lambda P, dev: _if(P.k[0] * P.k[1] > 1, lambda: _bwd(kind, P, dev) * P.k[1])),
+            Mistake("divisor-kw-only", "dx is divided by one side of the window (KW or KH), not by the number of elements: "
+                    "each of the KH·KW elements of a window receives dout / (KH·KW).",
+                    lambda P, dev: _if(P.k[1] > 1 and P.k[0] != P.k[1], lambda: _bwd(kind, P, dev) * P.k[0])),
+            Mistake("divisor-kh", "dx is divided by the wrong count (KH·KH or KW·KW): each of the KH·KW elements of "
+                    "a window receives dout / (KH·KW).",
+                    lambda P, dev: _if(P.k[0] != P.k[1], lambda: _bwd(kind, P, dev) * P.k[1] / P.k[0]), family="div-sq"),
+            Mistake("divisor-kw", "dx is divided by the wrong count (KH·KH or KW·KW): each of the KH·KW elements of "
+                    "a window receives dout / (KH·KW).",
+                    lambda P, dev: _if(P.k[0] != P.k[1], lambda: _bwd(kind, P, dev) * P.k[0] / P.k[1]), family="div-sq"),
+            Mistake("divisor-stride", "dx is divided by sH·sW (the stride), not by the window size KH·KW.",
+                    lambda P, dev: _if(P.s != P.k, lambda: _bwd(kind, P, dev) * P.k[0] * P.k[1] / (P.s[0] * P.s[1]))),
             Mistake("exclude-pad", "dx divides by the number of non-padding elements: avg_pool2d divides by "
                     "KH·KW in every window (padding included).",
                     lambda P, dev: _if(P.p != (0, 0), lambda: _route(P, "mean", divide="count"))),

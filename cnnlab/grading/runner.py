@@ -104,7 +104,7 @@ def _run_case(spec, fn, case: Case, device, budget, time_limit, where) -> str | 
             return None
         if case.error:
             return head + f"  Problem: it must raise {case.error}, but raised {_exc_text(exc)}."
-        return head + f"  Problem: your function raised {_exc_text(exc)}." + _exception_hint(exc)
+        return head + f"  Problem: your function raised {_exc_text(exc)}." + _exception_hint(exc, name, case)
     _spend(budget, start)
     if calls:  # the student caught our ForbiddenCall and carried on
         return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called."
@@ -136,6 +136,8 @@ def _ignores_input(spec, fn, case: Case, result, budget) -> bool:
     parts = tuple(result) if spec.outputs and isinstance(result, (tuple, list)) else (result,)
     if spec.kind == "int" or not all(type(r) is np.ndarray for r in parts):
         return False
+    if any(r.size == 0 for r in parts):  # note: an empty result is the same for any input; it is a shape mistake
+        return False
     rng = np.random.default_rng(2024)
     args = tuple(rng.standard_normal(v.shape) + 3.0 if isinstance(v, np.ndarray) and v.dtype.kind == "f"
                  else _copy(v) for v in case.values)
@@ -164,14 +166,30 @@ def _spend(budget, start):
         budget[0] -= time.monotonic() - start
 
 
-def _exception_hint(exc) -> str:
+def _exception_hint(exc, name: str = "", case: Case | None = None) -> str:
+    text = str(exc)
+    P = params(name, case) if case is not None else {}
+    if isinstance(exc, TypeError) and any(isinstance(v, (tuple, list)) for v in P.values()) and (
+            "tuple" in text or "list" in text or "unpack" in text or "int" in text):
+        return ("\n  Hint: a hyper-parameter is a tuple (h, w) in this call; stride, padding, dilation and "
+                "kernel_size accept an int or an (h, w) pair: turn an int p into (p, p) first, then use the two "
+                "entries separately.")
+    if isinstance(exc, TypeError) and "unpack" in text and any(type(v) is int for v in P.values()):
+        return ("\n  Hint: a hyper-parameter is a plain int in this call; stride, padding, dilation and "
+                "kernel_size accept an int or an (h, w) pair: turn an int p into (p, p) before unpacking it.")
+    if name == "pad2d" and isinstance(exc, ValueError) and ("broadcast" in text or "pad_width" in text
+                                                           or "padding" in text):
+        return ("\n  Hint: x may have any number of leading axes (2-D (H, W), 3-D, 4-D (N, C, H, W)): pad only the "
+                "last two, with one pad width per axis, [(0, 0)] * (x.ndim - 2) + [(pH, pH), (pW, pW)]; and copy x "
+                "into out[..., pH:pH + H, pW:pW + W] (out[..., p:-p] is empty when p = 0).")
     if isinstance(exc, TypeError) and ("argument" in str(exc)):
         return "\n  Hint: check the signature; arguments are passed positionally in the order of the exercise."
     if isinstance(exc, IndexError):
         return "\n  Hint: an index ran past the end of an array: check the number of output positions and the padding."
     if isinstance(exc, ValueError) and "truth value" in str(exc):
         return "\n  Hint: `if b:` on an array is ambiguous; test `if b is not None:`."
-    if isinstance(exc, ValueError) and ("broadcast" in str(exc) or "sequence" in str(exc)):
+    if isinstance(exc, ValueError) and ("broadcast" in text or "sequence" in text or "shape-mismatch" in text
+                                        or "mismatch" in text):
         return ("\n  Hint: two arrays' shapes do not match: print the shapes of the window, the kernel and the "
                 "bias; a sum over an axis (the input channels, the window) may be missing.")
     if isinstance(exc, RecursionError):
