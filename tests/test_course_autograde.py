@@ -75,6 +75,44 @@ def _tampered_tests():
     return nb
 
 
+def _edited_metadata():
+    """The full solution with points edited, a solution cell marked graded and a bonus test cell added."""
+    nb = _solution()
+    _find(nb, "test_corr2d")[1].metadata["nbgrader"]["points"] = 100
+    _find(nb, "corr2d_solution")[1].metadata["nbgrader"].update(grade=True, points=5)
+    bonus = nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": False, "points": 100, "grade_id": "bonus",
+        "schema_version": 3}})
+    nb.cells.append(bonus)
+    return nb
+
+
+def _extra_files():
+    """A blank corr2d, and files that would patch the grader if they ran or were importable."""
+    cheat = ("import cnnlab.grading\n\nclass _Ok:\n    passed = True\n\n    def raise_if_failed(self):\n"
+             "        pass\n\ncnnlab.grading.check = lambda *a, **k: _Ok()\n")
+    return {"ps1.ipynb": _solution(corr2d_solution=_stub("corr2d_solution")),
+            ".ipython/profile_default/startup/00-cheat.py": cheat,
+            "cnnlab/__init__.py": "raise SystemExit('shadowed')\n",
+            "timestamp.txt": "yesterday-ish"}
+
+
+SYMLINKS = f'''
+import os
+for _name, _target in [("ps1.ipynb", "@ROOT@/gradebook.db"), ("link_{TOKEN}", "@ROOT@/pwned_link_{TOKEN}.txt")]:
+    try:
+        os.remove(_name)
+    except OSError:
+        pass
+    try:
+        os.symlink(_target, _name)
+        with open(_name, "w") as _fh:
+            _fh.write("pwned")
+    except OSError as _exc:
+        print("BLOCKED", _name, type(_exc).__name__)
+'''
+
+
 def _duplicate_test(nb):
     i, cell = _find(nb, "test_conv2d")
     nb.cells.insert(i + 1, copy.deepcopy(cell))
@@ -181,6 +219,21 @@ CATALOGUE = {
         "cnnlab.grading.check = lambda *args, **kwargs: _Ok()\n\n\n" + _sol_src("conv1d_solution"))),
         0, "tampered", ["rewrites the grader's libraries", "cell 'conv1d_solution', line 10",
                         "cnnlab.grading.check", "review it by hand"], False),
+    # a value shown by a failing test cell (sys.displayhook) is not read as partial credit
+    "displayhook_credit": (lambda: _solution(corr2d_solution=(
+        "import sys\n\ndef corr2d(x, k):\n    sys.displayhook('full marks please')\n    raise NotImplementedError()")),
+        11, "graded", ["test_corr2d", "raised NotImplementedError"], False),
+    "edited_metadata": (_edited_metadata, 13, "graded",
+                        ["extra graded cell 'bonus' ignored", "'test_corr2d': edited nbgrader metadata restored"], False),
+    "extra_files": (_extra_files, 11, "graded", ["test_corr2d", "3 file(s) besides the notebooks ignored"], False),
+    "nbformat3": (lambda: nbformat.writes(nbformat.convert(_solution(), 3), version=3), 13, "graded",
+                  ["all tests passed"], False),
+    "lone_surrogate": (lambda: nbformat.writes(_solution(corr2d_solution=_sol_src("corr2d_solution") + "\n# SURROGATE"))
+                       .replace("# SURROGATE", "# \\ud800"), 0, "invalid", ["not valid Unicode"], False),
+    # the kernel replaces its notebook by links to the gradebook and a file outside: its folder is
+    # a private tmpfs, so nothing reaches the host and the batch goes on
+    "symlink_escape": (lambda: _solution(params_solution=_sol_src("params_solution") + "\n" + SYMLINKS),
+                       13, "graded", ["all tests passed"], True),
     "sandbox_escape": (lambda: _solution(**{g: _stub(g) for g in (
         "corr2d_solution", "pad2d_solution", "conv_output_size_solution", "conv2d_solution", "conv1d_solution")},
         params_solution=READ_SECRETS + WRITE_OUTSIDE + NETWORK),
@@ -225,8 +278,12 @@ def submissions(course, listener, tmp_path_factory):
         elif isinstance(build, str):
             (folder / "ps1.ipynb").write_text(build)
         else:
-            text = nbformat.writes(build()).replace("@ROOT@", str(course))
-            (folder / "ps1.ipynb").write_text(text.replace("@PORT@", str(listener.getsockname()[1])))
+            built = build()
+            for rel, content in (built.items() if isinstance(built, dict) and "cells" not in built else [("ps1.ipynb", built)]):
+                text = content if isinstance(content, str) else nbformat.writes(content)
+                text = text.replace("@ROOT@", str(course)).replace("@PORT@", str(listener.getsockname()[1]))
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                (folder / rel).write_text(text)
     return subs
 
 
@@ -287,6 +344,14 @@ def test_sandbox_hides_solutions_and_gradebooks(batch):
 
 
 @pytest.mark.sandbox
+@pytest.mark.sandbox
+def test_kernel_links_never_reach_the_host(batch, course):
+    needs_bwrap()
+    assert not (course / f"pwned_link_{TOKEN}.txt").exists()
+    with open(course / "gradebook.db", "rb") as fh:  # still the course's database, not the student's text
+        assert fh.read(16) == b"SQLite format 3\x00"
+
+
 def test_sandbox_blocks_writes_outside_the_working_copy(batch, course):
     needs_bwrap()
     assert not (COURSE_ROOT / f"pwned_{TOKEN}.txt").exists()
@@ -398,3 +463,24 @@ def test_collect_layouts(tmp_path):
     assert sorted(found) == ["ann", "bob", "cyd", "dan"]
     assert all((p / "ps1.ipynb").exists() for p in found.values())
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "scratch" / "evil.txt").exists()
+
+
+def test_collect_keeps_students_apart(tmp_path, capsys):
+    """Names that sanitize alike, a folder and a zip of one name, underscores in LMS names: no one is lost."""
+    from cnnlab.course.autograde import collect_submissions
+
+    src = tmp_path / "in"
+    for name in ("john doe", "john_doe", "carl", ".dora"):
+        (src / name / "ps1").mkdir(parents=True)
+        (src / name / "ps1" / "ps1.ipynb").write_text(name)
+    with zipfile.ZipFile(src / "carl.zip", "w") as zf:
+        zf.writestr("carl/ps1/ps1.ipynb", "carl.zip")
+    (src / "ps1_ann_smith_attempt_2024-01-01-10-00-00_ps1.ipynb").write_text("ann_smith")
+    (src / "ps1_bob_smith_attempt_2024-01-01-10-00-00_ps1.ipynb").write_text("bob_smith")
+    found = collect_submissions(src, "ps1", tmp_path / "scratch")
+    texts = {sid: (p / "ps1.ipynb").read_text() for sid, p in found.items()}
+    assert sorted(texts.values()) == sorted(["john doe", "john_doe", "carl", "carl.zip", "ann_smith", "bob_smith"])
+    assert texts["ann_smith"] == "ann_smith" and texts["bob_smith"] == "bob_smith"
+    assert {"john_doe", "john_doe-2", "carl", "carl-2"} <= set(texts)
+    err = capsys.readouterr().err
+    assert "both map to student id 'john_doe'" in err and "'.dora' skipped (hidden)" in err

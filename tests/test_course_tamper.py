@@ -38,6 +38,17 @@ TAMPERING = [
      "changes cnnlab.grading.check.__code__"),
     ("del cnnlab.grading.check", "changes cnnlab.grading.check"),
     ("def f():\n    import cnnlab.reference as R\n    R.conv2d = None", "changes cnnlab.reference.conv2d"),
+    # through an alias, a renamed setattr, a module looked up at run time
+    ("import cnnlab.grading\n_g = cnnlab.grading\n_g.check = 1", "changes cnnlab.grading.check"),
+    ("object.__setattr__(cnnlab.grading, 'check', 1)", "__setattr__() changes cnnlab.grading"),
+    ("cnnlab.grading.__setattr__('check', 1)", "__setattr__() changes cnnlab.grading"),
+    ("s = setattr\ns(np, 'allclose', 1)", "setattr() changes numpy"),
+    ("import importlib\nm = importlib.import_module('cnnlab.grading')\nm.check = 1", "changes cnnlab.grading.check"),
+    ("m = __import__('cnnlab.grading', fromlist=['check'])\nm.check = 1", "changes cnnlab.grading.check"),
+    ("m = sys.modules['cnnlab.grading']\nm.check = 1", "changes cnnlab.grading.check"),
+    # IPython hooks that rewrite a cell's result after it ran
+    ("ip = get_ipython()\nip.events.register('post_run_cell', print)", "registers an IPython event hook"),
+    ("def f(result):\n    result.error_in_exec = None", "clears the error of a cell's result"),
 ]
 
 LEGITIMATE = [
@@ -50,6 +61,9 @@ LEGITIMATE = [
     "import numpy as np\nnp.set_printoptions(precision=3)",
     "import warnings\nwarnings.simplefilter('always')",
     "def broken(:\n    pass",  # a syntax error is the kernel's to report
+    "x = np.zeros(3)\nx.shape = (3, 1)",  # an array made by numpy is not numpy
+    "a = np.pi\na = 3\na.b = 1",  # rebinding forgets the alias
+    "class Net:\n    def __init__(self):\n        setattr(self, 'w', np.zeros(3))\n        object.__setattr__(self, 'b', 0)",
 ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import re
 import shutil
 import sys
@@ -34,6 +35,7 @@ SANDBOX_WARNING = ("WARNING: bubblewrap (bwrap) is not installed or cannot creat
 _ID = re.compile(r"[^\w.-]+")
 # nbgrader's zip-collect file names: <anything>_<student>_attempt_<timestamp>_<notebook>.ipynb
 _ZIPCOLLECT = re.compile(r".*_(?P<student>\w+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file>.+)$")
+_FLAT = re.compile(r"(?P<student>.+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file>.+)$")
 
 
 def _student_id(name: str) -> str:
@@ -53,15 +55,31 @@ def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, 
     if not src.is_dir():
         raise SystemExit(f"submissions folder {src} does not exist")
     found: dict[str, Path] = {}
+    origin: dict[str, str] = {}
+
+    def claim(sid: str, path: Path, name: str) -> str:
+        """Record ``path`` for ``sid``; two entries that map to one id get distinct ids, loudly."""
+        if sid in found and found[sid] != path:
+            base, k = sid, 2
+            while f"{base}-{k}" in found:
+                k += 1
+            sid = f"{base}-{k}"
+            print(f"WARNING: {name!r} and {origin[base]!r} both map to student id {base!r}; "
+                  f"{name!r} is graded as {sid!r}", file=sys.stderr)
+        found[sid], origin[sid] = path, name
+        return sid
+
     for entry in sorted(src.iterdir()):
         if entry.name.startswith(".") or entry.is_symlink():
-            continue  # note: never follow links out of the submissions folder
+            # note: never follow links out of the submissions folder
+            print(f"WARNING: {entry.name!r} skipped ({'a symbolic link' if entry.is_symlink() else 'hidden'})",
+                  file=sys.stderr)
+            continue
         if entry.is_dir():
-            sid = _student_id(entry.name)
-            found[sid] = entry / assignment if (entry / assignment).is_dir() else entry
+            claim(_student_id(entry.name), entry / assignment if (entry / assignment).is_dir() else entry, entry.name)
         elif entry.suffix == ".zip":
             sid = _student_id(entry.stem)
-            dest = scratch / "unzipped" / sid
+            dest = scratch / "unzipped" / entry.name
             try:
                 with zipfile.ZipFile(entry) as zf:
                     for member in zf.infolist():  # no absolute paths or ..: extract by name only
@@ -75,14 +93,29 @@ def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, 
                 dest.mkdir(parents=True, exist_ok=True)
             hits = sorted(p.parent for p in dest.rglob("*.ipynb"))
             inner = [h for h in hits if h.name == assignment]
-            found[sid] = inner[0] if inner else (hits[0] if hits else dest)
-        elif (m := _ZIPCOLLECT.match(entry.name)) and entry.suffix == ".ipynb":
+            claim(sid, inner[0] if inner else (hits[0] if hits else dest), entry.name)
+        elif entry.suffix == ".ipynb" and (m := _flat_name(entry.name, assignment)):
             sid = _student_id(m["student"])
-            dest = scratch / "flat" / sid
+            # note: one folder per raw name (a student's several files meet there); the digest keeps
+            # names that sanitize alike ("ann smith", "ann_smith") apart, so claim() sees them
+            dest = scratch / "flat" / f"{sid}-{hashlib.sha1(m['student'].encode()).hexdigest()[:8]}"
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copy2(entry, dest / m["file"])
-            found[sid] = dest
+            claim(sid, dest, entry.name)
     return found
+
+
+def _flat_name(name: str, assignment: str):
+    """The parts of an LMS file name ``<assignment>_<student>_attempt_<timestamp>_<file>``, or None.
+
+    note: a student id may contain underscores (ann_smith); when the name starts with the
+    assignment, everything between it and ``_attempt_`` is the student.
+    """
+    if name.startswith(assignment + "_"):
+        m = _FLAT.match(name[len(assignment) + 1:])
+        if m:
+            return m
+    return _ZIPCOLLECT.match(name)
 
 
 def _ensure_release(root: Path, assignment: str) -> None:
@@ -192,7 +225,11 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
                 res = dict(student=job.student, assignment=assignment, status="error",
                            reason=f"worker crashed: {exc.__class__.__name__}: {exc}", score=0.0,
                            max_score=0.0, grades={}, notebooks={}, feedback={}, seconds=0.0)
-            _record(root, res)
+            try:
+                _record(root, res)
+            except Exception as exc:  # noqa: BLE001 - one unrecordable result must not stop the batch
+                res.update(status="error", score=0.0,
+                           reason=f"could not record the result: {exc.__class__.__name__}: {exc}; " + res["reason"])
             results.append(res)
             bar.set_postfix_str(f"{res['student']}: {res['score']:g}/{res['max_score']:g}")
             bar.update()

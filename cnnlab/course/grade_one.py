@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,6 +27,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from cnnlab.course.cells import align_with_release
 from cnnlab.course.config import COURSE_ROOT, Limits, nbgrader_env
 from cnnlab.course.tamper import find_tampering
 
@@ -63,14 +65,26 @@ def _max_score(job) -> float:
         return float(gb.find_assignment(job.assignment).max_score)
 
 
-def _check_notebook(path: Path) -> tuple[str | None, list[str]]:
-    """(fatal problem or None, notes); repairs duplicate cell ids in place."""
+def _check_notebook(path: Path, release: dict | None = None) -> tuple[str | None, list[str]]:
+    """(fatal problem or None, notes); repairs in place: duplicate cell ids and graded cells,
+    nbgrader metadata restored from ``release`` (the released notebook), nbformat 3 upgraded."""
     import nbformat
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return f"{path.name} is not valid JSON ({exc.__class__.__name__}: {exc})", []
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{path.name} holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)", []
+    upgraded = False
+    if isinstance(raw, dict) and isinstance(raw.get("nbformat"), int) and raw["nbformat"] < 4 and "worksheets" in raw:
+        try:  # note: an old but valid notebook: grade it in today's format
+            raw = json.loads(nbformat.writes(nbformat.reads(json.dumps(raw), as_version=4)))
+            upgraded = True
+        except Exception as exc:  # noqa: BLE001 - any malformed notebook is the student's problem
+            return f"{path.name} is an nbformat {raw['nbformat']} notebook that cannot be converted ({exc})", []
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         return f"{path.name} is not a notebook (no list of cells)", []
     nb = raw
@@ -94,6 +108,11 @@ def _check_notebook(path: Path) -> tuple[str | None, list[str]]:
                 cell["metadata"].pop("nbgrader", None)
                 changed = True
             seen_grade.add(gid)
+    if release is not None:
+        aligned, edited = align_with_release(nb, release)
+        notes += aligned
+        changed = changed or edited
+    changed = changed or upgraded
     try:
         nb = nbformat.reads(json.dumps(nb), as_version=4)
     except Exception as exc:  # noqa: BLE001 - any malformed notebook is the student's problem
@@ -103,13 +122,15 @@ def _check_notebook(path: Path) -> tuple[str | None, list[str]]:
     return None, notes
 
 
-def _copy_submission(src: Path, dest: Path, max_bytes: int = 50 << 20) -> list[str]:
-    """Copy the student's regular files; returns notes on what was left out.
+def _copy_submission(src: Path, dest: Path, names: list[str] | None = None, max_bytes: int = 50 << 20) -> list[str]:
+    """Copy the student's notebooks ``names`` (default: every regular file); returns notes on what was left out.
 
-    note: symbolic links are never followed: a link to solutions/ would
-    otherwise be copied, as a file, into the sandbox's working copy.
+    note: only the notebooks: any other file (a startup script, a package
+    named like one the grader imports, a timestamp.txt) could run or change
+    something before the hidden tests do. Symbolic links are never followed:
+    a link to solutions/ would otherwise be copied, as a file.
     """
-    notes = []
+    notes, others = [], 0
     dest.mkdir(parents=True, exist_ok=True)
     if src.is_symlink():
         return [f"symbolic link {src.name} ignored"]
@@ -120,11 +141,16 @@ def _copy_submission(src: Path, dest: Path, max_bytes: int = 50 << 20) -> list[s
         if path.is_symlink() or any(p.is_symlink() for p in list(path.parents)[: len(rel.parts) - 1]):
             notes.append(f"symbolic link {rel} ignored")
         elif path.is_file():
+            if names is not None and str(rel) not in names:
+                others += 1
+                continue
             if path.stat().st_size > max_bytes:
                 notes.append(f"{rel} ignored (larger than {max_bytes >> 20} MB)")
                 continue
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest / rel)
+    if others:
+        notes.append(f"{others} file(s) besides the notebooks ignored")
     return notes
 
 
@@ -155,9 +181,13 @@ def _grade(job: Job) -> dict:
     try:
         course = scratch / "course"
         subdir = course / "submitted" / job.student / job.assignment
-        notes = _copy_submission(sub, subdir)
+        notes = _copy_submission(sub, subdir, expected)
+        released = Path(job.template) / "exercises" / job.assignment
         for name in expected:
-            problem, nb_notes = _check_notebook(subdir / name)
+            if not (subdir / name).is_file():  # left out above: too large
+                return _result(job, "invalid", "; ".join(notes) or f"{name} could not be copied", max_score=max_score)
+            release_nb = json.loads((released / name).read_text(encoding="utf-8"))
+            problem, nb_notes = _check_notebook(subdir / name, release_nb)
             if problem:
                 return _result(job, "invalid", problem, max_score=max_score)
             notes += nb_notes
@@ -167,11 +197,13 @@ def _grade(job: Job) -> dict:
                 return _result(job, "tampered", f"{name} rewrites the grader's libraries at run time: "
                                f"{tampering[0]}{more}; not graded, score 0: review it by hand",
                                max_score=max_score)
-        # released non-notebook files (data, helpers) the student did not send
-        released = Path(job.template) / "exercises" / job.assignment
+        # note: the kernel works in a folder of its own, apart from nbgrader's autograded/ (which
+        # the unsandboxed grader writes): it holds only the released non-notebook files (data)
+        kernel_dir = scratch / "kernel"
+        kernel_dir.mkdir()
         for path in released.rglob("*"):
-            dest = subdir / path.relative_to(released)
-            if path.is_file() and not dest.exists():
+            if path.is_file() and path.suffix != ".ipynb":
+                dest = kernel_dir / path.relative_to(released)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
         shutil.copy2(Path(job.template) / "gradebook.db", course / "gradebook.db")
@@ -218,6 +250,7 @@ def _run_driver(scratch: Path, budget: int) -> tuple[int | None, str]:
 # --------------------------------------------------------------------------
 
 def _driver_config(spec):
+    from cnnlab.course.cells import DropTestResults
     from cnnlab.course.config import load_nbgrader_config
     from cnnlab.course.sandbox import SandboxExecute
     from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -228,13 +261,14 @@ def _driver_config(spec):
     scratch = Path(spec["scratch"])
     c = load_nbgrader_config(Path(spec["root"]))
     c.CourseDirectory.root = str(scratch / "course")
-    c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor,
+    c.Autograde.autograde_preprocessors = [SandboxExecute, DropTestResults, IgnorePattern, ClearMetadataPreprocessor,
                                            LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                            CheckCellMetadata]
     c.Execute.timeout = lim["cell_timeout"]
     c.SandboxExecute.notebook_timeout = lim["notebook_timeout"]
     c.SandboxExecute.max_output_bytes = lim["output_bytes"]
-    c.SandboxKernelManager.workdir = str(scratch / "course" / "autograded" / spec["student"] / spec["assignment"])
+    c.SandboxKernelManager.workdir = str(scratch / "kernel")
+    c.SandboxKernelManager.workdir_mb = lim.get("disk_mb", 256)
     c.SandboxKernelManager.rundir = str(scratch / "run")
     c.SandboxKernelManager.sandbox = lim["sandbox"]
     c.SandboxKernelManager.memory_mb = lim["memory_mb"]
@@ -302,8 +336,14 @@ def _driver(spec_path: str) -> int:
     timing = {"autograde": round(time.monotonic() - t0, 2)}
     course = scratch / "course"
     if not auto.get("success"):
-        last = [ln for ln in (auto.get("error") or auto.get("log") or "").splitlines() if ln.strip()]
-        result = dict(status="error", reason="autograde failed: " + (last[-1][:300] if last else "unknown"),
+        lines = [ln.strip() for ln in (auto.get("error") or "").splitlines() + (auto.get("log") or "").splitlines()
+                 if ln.strip()]
+        # note: nbgrader's last line is "see the above traceback"; the first ERROR line or the
+        # exception at the end of the traceback says what went wrong
+        said = [ln for ln in lines if ln.startswith("[") and "ERROR" in ln.split("]")[0]] + \
+            [ln for ln in lines if re.match(r"^[A-Za-z_.]+(Error|Exception): ", ln)]
+        why = said[0] if said else (lines[-1] if lines else "unknown")
+        result = dict(status="error", reason="autograde failed: " + why[:300],
                       score=0.0, max_score=0.0, grades={}, notebooks={}, feedback={})
     else:
         t0 = time.monotonic()

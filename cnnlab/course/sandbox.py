@@ -71,11 +71,15 @@ def _python_roots() -> list[str]:
     return sorted(roots)
 
 
-def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap") -> list[str]:
+def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap", size_mb: int = 0) -> list[str]:
     """The bwrap prefix that confines a kernel to ``workdir`` (and ``rundir``).
 
-    Both are bound read-write at their own paths; everything else is either
-    read-only system files or absent.
+    Both are writable at their own paths; everything else is either read-only
+    system files or absent. With ``size_mb``, ``workdir`` inside the sandbox
+    is a private tmpfs of that size holding read-only binds of the host
+    folder's entries (the released data files): what the kernel writes stays
+    in memory, is bounded, and vanishes with the sandbox, so no file or
+    symbolic link it makes can reach the host.
     """
     cmd = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
            "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
@@ -93,9 +97,18 @@ def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap") -> list[str]:
             cmd += ["--ro-bind", etc, etc]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
-    cmd += ["--bind", rundir, rundir, "--bind", workdir, workdir, "--chdir", workdir, "--clearenv"]
-    # note: a fresh environment: no tokens or paths of the grader leak into the kernel
-    env = {"HOME": workdir, "TMPDIR": "/tmp", "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"),
+    cmd += ["--bind", rundir, rundir]
+    if size_mb:
+        cmd += ["--size", str(size_mb << 20), "--tmpfs", workdir]
+        for entry in sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []:
+            cmd += ["--ro-bind", os.path.join(workdir, entry), os.path.join(workdir, entry)]
+    else:
+        cmd += ["--bind", workdir, workdir]
+    cmd += ["--chdir", workdir, "--clearenv"]
+    # note: a fresh environment: no tokens or paths of the grader leak into the kernel; HOME and
+    # IPYTHONDIR point into the (initially empty) working folder, so no startup file runs
+    env = {"HOME": workdir, "IPYTHONDIR": os.path.join(workdir, ".ipython"), "TMPDIR": "/tmp",
+           "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"),
            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JPY_SESSION_NAME": os.environ.get("JPY_SESSION_NAME", "")}
@@ -109,7 +122,10 @@ def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap") -> list[str]:
 class SandboxKernelManager(AsyncKernelManager):
     """Launch the kernel under resource limits, inside bubblewrap when enabled."""
 
-    workdir = Unicode("", help="The working copy: the only writable folder besides rundir.").tag(config=True)
+    workdir = Unicode("", help="The kernel's working folder: the only writable folder besides rundir. "
+                      "Keep it apart from nbgrader's autograded/ folder, which the grader writes.").tag(config=True)
+    workdir_mb = Integer(0, help="With bwrap: the working folder is a private tmpfs of this many MiB "
+                         "(0: the host folder itself, writable).").tag(config=True)
     sandbox = Unicode("auto", help="'bwrap', 'none' or 'auto' (bwrap when installed).").tag(config=True)
     memory_mb = Integer(2048, help="Address-space limit (RLIMIT_AS) of the kernel, MiB.").tag(config=True)
     cpu_s = Integer(120, help="CPU-time limit (RLIMIT_CPU) of the kernel, seconds.").tag(config=True)
@@ -130,6 +146,8 @@ class SandboxKernelManager(AsyncKernelManager):
         name = f"kernel-{uuid.uuid4().hex[:8]}"
         self.connection_file = os.path.join(self.rundir, name + ".json")
         self.ip = os.path.join(self.rundir, name + "-ipc")
+        if self.workdir:  # note: also without bwrap, the kernel starts in its own folder
+            kw["cwd"] = self.workdir
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -143,13 +161,14 @@ class SandboxKernelManager(AsyncKernelManager):
         bwrap = bwrap_path() if self.sandbox in ("auto", "bwrap") else None
         if self.sandbox == "bwrap" and bwrap is None:
             raise RuntimeError("sandbox='bwrap' but bubblewrap is not installed")
-        launch = [sys.executable, "-m", "cnnlab.course.launch", "--memory-mb", str(self.memory_mb),
+        # note: -P keeps the working folder off sys.path while the launcher (and the limits) start
+        launch = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", "cnnlab.course.launch", "--memory-mb", str(self.memory_mb),
                   "--cpu-s", str(self.cpu_s), "--fsize-mb", str(self.fsize_mb),
                   "--pid-namespace", "1" if bwrap else "0", "--", *rest]
         if bwrap is None:
             return launch
         workdir = self.workdir or os.getcwd()
-        return bwrap_command(workdir, os.path.realpath(self.rundir), bwrap) + launch
+        return bwrap_command(workdir, os.path.realpath(self.rundir), bwrap, self.workdir_mb) + launch
 
 
 _FORGET_TRACEBACK = """
@@ -261,7 +280,7 @@ class SandboxExecute(Execute):
                 self._broken = f"the notebook ran out of its {self.notebook_timeout} s time budget"
             elif not await self._kernel_responds():
                 self._broken = (f"the kernel ignored the interrupt after a timeout in {where} "
-                                "(a loop that catches KeyboardInterrupt?)")
+                                "(a loop that catches KeyboardInterrupt, or very deep recursion?)")
             if self._broken:
                 await self._stop_kernel()
         return cell

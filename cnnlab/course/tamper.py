@@ -6,8 +6,11 @@ Hidden tests run in the student's own kernel, so a submission could replace
 test. No check inside that kernel can stop this, so the parent scans the
 notebook's source *outside* it, before grading: an assignment, ``del``,
 ``setattr`` or ``mock.patch`` whose target belongs to a protected module
-(cnnlab, numpy, torch, scipy, builtins, nbgrader, importlib, ``sys.modules``)
-marks the submission as tampered (score 0, for an instructor to review).
+(cnnlab, numpy, torch, scipy, builtins, nbgrader, importlib, ``sys.modules``),
+also through an alias (``g = cnnlab.grading``, ``s = setattr``,
+``importlib.import_module(...)``, ``object.__setattr__``), and any IPython
+event hook (which can rewrite a cell's result after it ran) marks the
+submission as tampered (score 0, for an instructor to review).
 
 Shadowing a name (``def check(...)`` in the notebook) is not tampering: the
 hidden tests re-import ``check``. Changing IPython's traceback display is not
@@ -56,7 +59,9 @@ class _Scanner(ast.NodeVisitor):
         # note: names bound by imports, to the module path they stand for (one scope is enough
         # for a scan); the usual aliases are known even when the import is in a released cell
         self.bound: dict[str, str] = {"__builtins__": "builtins", "builtins": "builtins", "np": "numpy",
-                                      "numpy": "numpy", "torch": "torch", "cnnlab": "cnnlab", "sys": "sys"}
+                                      "numpy": "numpy", "torch": "torch", "cnnlab": "cnnlab", "sys": "sys",
+                                      "setattr": "builtins.setattr", "delattr": "builtins.delattr",
+                                      "object": "builtins.object", "type": "builtins.type"}
         self.hits: list[tuple[ast.AST, str]] = []
 
     def scan(self, tree) -> list[tuple[ast.AST, str]]:
@@ -84,7 +89,39 @@ class _Scanner(ast.NodeVisitor):
     def visit_Assign(self, node):
         for t in node.targets:
             self._target(node, t)
+        # note: an alias (g = cnnlab.grading; s = setattr; m = importlib.import_module("numpy"))
+        # is followed like an import; rebinding a name to anything else forgets it
+        path = self._value_path(node.value)
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                if path is not None:
+                    self.bound[t.id] = path
+                else:
+                    self.bound.pop(t.id, None)
         self.generic_visit(node)
+
+    def _value_path(self, value) -> str | None:
+        """The module path an expression stands for, when it is a protected object (else None)."""
+        if isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Constant) \
+                and isinstance(value.args[0].value, str):
+            fpath = self._path(value.func, whole=True)
+            name = value.args[0].value
+            if fpath in ("importlib.import_module", "builtins.__import__") or (
+                    isinstance(value.func, ast.Name) and value.func.id == "__import__"):
+                full = name if fpath == "importlib.import_module" or len(value.args) > 3 or any(
+                    k.arg == "fromlist" for k in value.keywords) else name.split(".")[0]
+                return full if full.split(".")[0] in PROTECTED + ("sys",) else None
+            return None
+        if isinstance(value, ast.Subscript) and self._path(value.value, whole=True) == "sys.modules":
+            key = value.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return key.value
+            return None
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            path = self._path(value, whole=True)
+            if path is not None and (path.split(".")[0] in PROTECTED or path.startswith("sys.modules")):
+                return path
+        return None
 
     def visit_AugAssign(self, node):
         self._target(node, node.target)
@@ -102,8 +139,18 @@ class _Scanner(ast.NodeVisitor):
     def visit_Call(self, node):
         func = node.func
         fname = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-        if fname in ("setattr", "delattr") and node.args:
-            self._object(node, node.args[0], f"{fname}() changes")
+        fpath = self._path(func, whole=True)
+        if fpath in ("builtins.setattr", "builtins.delattr") and node.args:
+            self._object(node, node.args[0], f"{fpath.split('.')[1]}() changes")
+        elif fname in ("__setattr__", "__delattr__") and isinstance(func, ast.Attribute):
+            # note: object.__setattr__(m, ...) / type.__setattr__(m, ...) or m.__setattr__(...)
+            owner = self._path(func.value, whole=True)
+            target = node.args[0] if owner in ("builtins.object", "builtins.type") and node.args else func.value
+            self._object(node, target, f"{fname}() changes")
+        elif fname in ("register", "unregister") and isinstance(func, ast.Attribute) \
+                and isinstance(func.value, ast.Attribute) and func.value.attr == "events":
+            # note: an IPython event hook (post_run_cell, ...) can rewrite a cell's result after it ran
+            self.hits.append((node, "registers an IPython event hook, which can change test results"))
         elif fname in ("patch", "object") and node.args and "patch" in ast.unparse(func):
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -124,6 +171,8 @@ class _Scanner(ast.NodeVisitor):
                 self._target(stmt, t)
         elif isinstance(target, ast.Starred):
             self._target(stmt, target.value)
+        elif isinstance(target, ast.Attribute) and target.attr in ("error_in_exec", "error_before_exec"):
+            self.hits.append((stmt, "clears the error of a cell's result"))
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
             path = self._path(target)
             if path is not None and (path.startswith("sys.modules") or self._protected_path(path)):
