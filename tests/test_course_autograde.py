@@ -447,6 +447,47 @@ def test_cpu_time_limit(course, tmp_path):
     assert time.monotonic() - start < 100  # ended by the CPU limit, not by the 120 s cell timeout
 
 
+FORK_MEMORY = """
+import os, time
+import numpy as np
+_kids = []
+for _ in range(4):  # each child under the per-process limit, together far over it
+    _pid = os.fork()
+    if _pid == 0:
+        _hog = np.ones(80_000_000)  # 640 MB, touched
+        time.sleep(60)
+        os._exit(0)
+    _kids.append(_pid)
+time.sleep(30)
+"""
+
+FORK_LOOP = """
+import os, time
+for _ in range(200):
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("sid, code, words", [
+    ("fork_memory", FORK_MEMORY, ["processes together used", "memory limit of 2304 MiB"]),
+    ("fork_loop", FORK_LOOP, ["numbered more than 64"])])
+def test_process_tree_limits(course, tmp_path, sid, code, words):
+    """Forked children share one memory budget and a process count: the grader ends the kernel and says why."""
+    from cnnlab.course.autograde import autograde
+
+    nb = _solution(corr2d_solution=code + "\n" + _sol_src("corr2d_solution"))
+    (tmp_path / "subs" / sid / "ps1").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / sid / "ps1" / "ps1.ipynb")
+    limits = Limits(cell_timeout=60, notebook_timeout=120, memory_mb=2048)
+    (res,) = autograde("ps1", tmp_path / "subs", root=course, workers=1, limits=limits, progress=False)
+    assert res["status"] == "kernel died" and res["score"] == 0, res["reason"]
+    for word in ["the grader stopped it", "'corr2d_solution'", *words]:
+        assert word in res["reason"], res["reason"]
+
+
 def test_collect_layouts(tmp_path):
     from cnnlab.course.autograde import collect_submissions
 

@@ -40,6 +40,8 @@ from traitlets import Integer, List, Unicode
 
 from nbgrader.preprocessors import Execute
 
+from cnnlab.course.watchdog import TreeWatchdog
+
 __all__ = ["bwrap_path", "bwrap_command", "SandboxKernelManager", "SandboxExecute"]
 
 
@@ -129,6 +131,8 @@ class SandboxKernelManager(AsyncKernelManager):
     sandbox = Unicode("auto", help="'bwrap', 'none' or 'auto' (bwrap when installed).").tag(config=True)
     memory_mb = Integer(2048, help="Address-space limit (RLIMIT_AS) of the kernel, MiB.").tag(config=True)
     cpu_s = Integer(120, help="CPU-time limit (RLIMIT_CPU) of the kernel, seconds.").tag(config=True)
+    max_procs = Integer(64, help="Most processes the kernel's tree may hold (watched from outside).").tag(config=True)
+    watchdog = None
     fsize_mb = Integer(64, help="Largest file the kernel may write (RLIMIT_FSIZE), MiB.").tag(config=True)
     rundir = Unicode("", help="Folder for the connection file and ipc sockets (default: a new "
                      "temporary folder, removed with the kernel).").tag(config=True)
@@ -150,7 +154,17 @@ class SandboxKernelManager(AsyncKernelManager):
             kw["cwd"] = self.workdir
         return await super()._async_pre_start_kernel(**kw)
 
+    async def _async_post_start_kernel(self, **kw) -> None:
+        await super()._async_post_start_kernel(**kw)
+        proc = getattr(self.provisioner, "process", None)
+        if proc is not None:
+            # note: 256 MiB of headroom: one process meets its own RLIMIT_AS first (a MemoryError the
+            # student can read); the watchdog is for the tree beyond that
+            self.watchdog = TreeWatchdog(proc.pid, self.memory_mb + 256, self.max_procs).start()
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
         await super()._async_cleanup_resources(restart=restart)
         if self._own_rundir and not restart:
             shutil.rmtree(self._own_rundir, ignore_errors=True)
@@ -297,6 +311,9 @@ class SandboxExecute(Execute):
             pass
         sig = -code if code is not None and code < 0 else code - 128 if code is not None and code > 128 else None
         cpu = getattr(self.km, "cpu_s", 0)
+        watchdog = getattr(self.km, "watchdog", None)
+        if watchdog is not None and watchdog.reason:
+            return f"the grader stopped it: {watchdog.reason}"
         if sig == signal.SIGXCPU:
             return f"it used up its CPU-time limit ({cpu} s of CPU)"
         if sig == signal.SIGKILL:
