@@ -64,12 +64,15 @@ def bwrap_path() -> str | None:
     return exe if ok else None
 
 
-def _python_roots() -> list[str]:
-    """Folders the kernel's Python needs: installation, venv, cnnlab package."""
+def _cnnlab_dir() -> str:
     import cnnlab
 
-    roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix,
-             os.path.dirname(os.path.abspath(cnnlab.__file__))}
+    return os.path.dirname(os.path.abspath(cnnlab.__file__))
+
+
+def _python_roots() -> list[str]:
+    """Folders the kernel's Python needs: installation, venv, cnnlab package."""
+    roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix, _cnnlab_dir()}
     return sorted(roots)
 
 
@@ -113,7 +116,10 @@ def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap", size_mb: int 
            "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"),
            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JPY_SESSION_NAME": os.environ.get("JPY_SESSION_NAME", "")}
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JPY_SESSION_NAME": os.environ.get("JPY_SESSION_NAME", ""),
+           # note: the kernel imports the grader's own cnnlab (the folder mounted above), not
+           # whatever an editable install elsewhere points to, which the sandbox would hide
+           "PYTHONPATH": os.path.dirname(_cnnlab_dir())}
     for key, value in env.items():
         if value:
             cmd += ["--setenv", key, value]
