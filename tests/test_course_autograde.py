@@ -178,7 +178,12 @@ CATALOGUE = {
         corr2d_solution=("import warnings\nwarnings.simplefilter('always')\n\n" + _sol_src("corr2d_solution").replace(
             "    x = np.asarray(x, dtype=float)",
             "    warnings.warn('corr2d: converting to float64', UserWarning)\n"
-            "    warnings.warn('corr2d: slow path', RuntimeWarning)\n    x = np.asarray(x, dtype=float)"))),
+            "    warnings.warn('corr2d: slow path', RuntimeWarning)\n    x = np.asarray(x, dtype=float)")),
+        # stderr written directly and through logging, while the hidden tests call the function
+        conv1d_solution=("import logging, sys\nlogging.basicConfig()\n\n" + _sol_src("conv1d_solution").replace(
+            "def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):",
+            "def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n"
+            "    print('conv1d called', file=sys.stderr)\n    logging.warning('conv1d: debugging')", 1))),
         13, "graded", ["all tests passed"], False),
     "memory_blowup": (lambda: _solution(corr2d_solution=(
         "def corr2d(x, k):\n    hog = []\n    while True:\n        hog.append(np.ones(10**7))")),

@@ -43,18 +43,19 @@ def test_untouched_release_is_left_alone():
     assert nb == _release()
 
 
-def test_test_cells_lose_execute_results_only():
+def test_test_cells_lose_execute_results_and_stderr():
     test = nbformat.v4.new_code_cell("check()", metadata={"nbgrader": {"grade": True, "solution": False,
                                                                          "grade_id": "t", "points": 1}})
     test.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "'full marks'"}, execution_count=1),
                     nbformat.v4.new_output("error", ename="AssertionError", evalue="no", traceback=[]),
-                    nbformat.v4.new_output("stream", name="stdout", text="hi")]
+                    nbformat.v4.new_output("stream", name="stderr", text="hi")]
     solution = copy.deepcopy(test)
     solution.metadata["nbgrader"]["solution"] = True
     solution.id = "solution-cell"
     nb = nbformat.v4.new_notebook(cells=[test, solution])
     nb, _ = DropTestResults().preprocess(nb, {})
     assert [o.output_type for o in nb.cells[0].outputs] == ["error", "stream"]
+    assert nb.cells[0].outputs[1].name == "stdout"
     assert len(nb.cells[1].outputs) == 3  # solution cells keep what they show
 
 

@@ -5,8 +5,10 @@ each cell (points, which cells are graded) and the outputs of test cells (an
 ``execute_result`` in a test cell is read as partial credit, even when the
 cell also raised). `align_with_release` restores the release's metadata
 before grading; `DropTestResults` removes execute_result outputs from test
-cells after execution, so a test cell scores by whether it raised, and
-nothing else.
+cells after execution and shows their stderr as stdout (nbgrader zeroes a
+cell with any stderr output, so a correct function that logs or warns would
+lose its points), so a test cell scores by whether it raised, and nothing
+else.
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ def align_with_release(nb: dict, release: dict) -> tuple[list[str], bool]:
 
 
 class DropTestResults(Preprocessor):
-    """Remove ``execute_result`` outputs from test cells (graded, not solution cells)."""
+    """In test cells (graded, not solution cells): drop ``execute_result`` outputs, relabel stderr as stdout."""
 
     enabled = Bool(True)  # note: nbconvert's preprocessors are off unless enabled
 
@@ -60,4 +62,8 @@ class DropTestResults(Preprocessor):
             # note: our tests pass by not raising; a value shown by the cell (the student's
             # code can call sys.displayhook) must not be read as a score
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
+            for out in cell.outputs:
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    out["name"] = "stdout"
+                    out["text"] = "[stderr] " + out.get("text", "")
         return cell, resources
