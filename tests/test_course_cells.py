@@ -69,3 +69,16 @@ def test_check_notebook_upgrades_nbformat3_and_rejects_bad_text(tmp_path):
                                                 '"source": "\\ud800"},', 1))
     problem, _ = _check_notebook(bad, _release())
     assert problem and "not valid Unicode" in problem
+
+
+def test_no_tag_can_skip_a_cell(tmp_path):
+    """nbclient skips cells tagged "skip-execution"; the grader's skip tag is a random value instead."""
+    import dataclasses
+
+    from cnnlab.course.config import Limits
+    from cnnlab.course.grade_one import _driver_config
+
+    spec = dict(limits=dataclasses.asdict(Limits()), scratch=str(tmp_path), root=str(COURSE_ROOT), student="s",
+                assignment="ps1")
+    tag = _driver_config(spec).SandboxExecute.skip_cells_with_tag
+    assert tag.startswith("cnnlab-never-") and tag != _driver_config(spec).SandboxExecute.skip_cells_with_tag

@@ -84,12 +84,14 @@ def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, 
                 with zipfile.ZipFile(entry) as zf:
                     for member in zf.infolist():  # no absolute paths or ..: extract by name only
                         parts = [p for p in Path(member.filename).parts if p not in ("..", "/", "")]
-                        if member.is_dir() or not parts or member.file_size > 50 << 20:
+                        if member.is_dir() or not parts or member.file_size > 50 << 20 \
+                                or not parts[-1].endswith(".ipynb"):  # note: notebooks only (no zip bombs of data)
                             continue
                         target = dest.joinpath(*parts)
                         target.parent.mkdir(parents=True, exist_ok=True)
                         target.write_bytes(zf.read(member))
-            except zipfile.BadZipFile:
+            except Exception as exc:  # noqa: BLE001 - a broken archive (bad data, encrypted, odd names) is one student's
+                print(f"WARNING: {entry.name!r} could not be unpacked ({exc.__class__.__name__}: {exc})", file=sys.stderr)
                 dest.mkdir(parents=True, exist_ok=True)
             hits = sorted(p.parent for p in dest.rglob("*.ipynb"))
             inner = [h for h in hits if h.name == assignment]

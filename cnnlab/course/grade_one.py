@@ -72,7 +72,7 @@ def _check_notebook(path: Path, release: dict | None = None) -> tuple[str | None
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return f"{path.name} is not valid JSON ({exc.__class__.__name__}: {exc})", []
     try:
         json.dumps(raw, ensure_ascii=False).encode("utf-8")
@@ -191,7 +191,10 @@ def _grade(job: Job) -> dict:
             if problem:
                 return _result(job, "invalid", problem, max_score=max_score)
             notes += nb_notes
-            tampering = find_tampering(json.loads((subdir / name).read_text(encoding="utf-8")))
+            try:
+                tampering = find_tampering(json.loads((subdir / name).read_text(encoding="utf-8")))
+            except RecursionError:
+                return _result(job, "invalid", f"{name} is nested too deeply to be checked", max_score=max_score)
             if tampering:  # note: decided outside the kernel, before any student code runs
                 more = f" (and {len(tampering) - 1} more)" if len(tampering) > 1 else ""
                 return _result(job, "tampered", f"{name} rewrites the grader's libraries at run time: "
@@ -265,6 +268,8 @@ def _driver_config(spec):
                                            LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                            CheckCellMetadata]
     c.Execute.timeout = lim["cell_timeout"]
+    # note: nbclient skips cells tagged "skip-execution"; a student could tag the tests. No tag skips.
+    c.SandboxExecute.skip_cells_with_tag = f"cnnlab-never-{uuid.uuid4().hex}"
     c.SandboxExecute.notebook_timeout = lim["notebook_timeout"]
     c.SandboxExecute.max_output_bytes = lim["output_bytes"]
     c.SandboxKernelManager.workdir = str(scratch / "kernel")
