@@ -1,4 +1,4 @@
-"""Small networks from the seed decks, as `torch.nn.Module`s.
+"""The seed decks' small networks, as `torch.nn.Module`s.
 
 Every model documents its input shape and parameter count; the counts are
 checked in `tests/test_models.py` against `cnnlab.shapes`.
