@@ -18,7 +18,10 @@ import sys
 import tempfile
 import warnings
 import zipfile
+import os
+import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from cnnlab.course.config import COURSE_ROOT, Limits
@@ -190,6 +193,69 @@ def _write_csv(path: Path, results: list[dict]) -> None:
                         r["status"], r["reason"]])
 
 
+def _crash_result(job: Job, why: str) -> dict:
+    return dict(student=job.student, assignment=job.assignment, status="error", reason=why, score=0.0,
+                max_score=0.0, grades={}, notebooks={}, feedback={}, seconds=0.0)
+
+
+def _run_on(executor: Executor, jobs: list[Job], done) -> None:
+    """Grade ``jobs`` on a caller's executor; a job whose worker crashed is an error result."""
+    futures = {executor.submit(grade_submission, job): job for job in jobs}
+    for fut in as_completed(futures):
+        try:
+            res = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a crashed worker fails one student only
+            res = _crash_result(futures[fut], f"worker crashed: {exc.__class__.__name__}: {exc}")
+        done(res)
+
+
+def _run_pooled(jobs: list[Job], workers: int, done, attempts: int = 2) -> None:
+    """Grade ``jobs`` in a process pool that is rebuilt when a worker dies.
+
+    When a worker process dies, every unfinished job of that pool fails with
+    BrokenProcessPool, most of them innocent. They are graded again, each in a
+    pool of its own, so the one that kills its worker fails alone (after
+    ``attempts`` tries) and nobody else gets a zero for it.
+    """
+    pending, tries = list(jobs), {id(j): 0 for j in jobs}
+    alone = False
+    while pending:
+        groups = [[j] for j in pending] if alone else [pending]
+        pending = []
+        for group in groups:
+            pool = ProcessPoolExecutor(max_workers=1 if alone else max(1, workers))
+            try:
+                futures = {pool.submit(grade_submission, job): job for job in group}
+                for fut in as_completed(futures):
+                    job = futures[fut]
+                    try:
+                        done(fut.result())
+                    except BrokenProcessPool:
+                        tries[id(job)] += 1
+                        if tries[id(job)] >= attempts:
+                            done(_crash_result(job, f"the grading worker died {tries[id(job)]} times while "
+                                               "grading this submission (it may exhaust the machine's memory)"))
+                        else:
+                            pending.append(job)
+                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails one student only
+                        done(_crash_result(job, f"worker crashed: {exc.__class__.__name__}: {exc}"))
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+        alone = True
+
+
+def _sweep_cgroups(prefix: str, old_prefix: str | None) -> None:
+    from cnnlab.course.cgroup import PREFIX_ENV, sweep
+
+    try:
+        sweep(prefix)
+    finally:
+        if old_prefix is None:
+            os.environ.pop(PREFIX_ENV, None)
+        else:
+            os.environ[PREFIX_ENV] = old_prefix
+
+
 def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, workers: int = 2,
               limits: Limits = Limits(), executor: Executor | None = None, progress: bool = True,
               csv_path: Path | None = None) -> list[dict]:
@@ -208,25 +274,22 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
         print(SANDBOX_WARNING, file=sys.stderr)
         limits = dataclasses.replace(limits, sandbox="none")
     _ensure_release(root, assignment)
+    # note: every cgroup of this batch carries its id, so leftovers of a killed grader are swept
+    from cnnlab.course.cgroup import PREFIX_ENV
+
+    old_prefix = os.environ.get(PREFIX_ENV)
+    prefix = os.environ[PREFIX_ENV] = f"{old_prefix or 'cnnlab'}-{uuid.uuid4().hex[:8]}"
     scratch = Path(tempfile.mkdtemp(prefix="cnnlab-autograde-"))
     own_executor = executor is None
-    try:
+    try:  # note: the pools are made and shut down in _run_pooled; a caller's executor stays the caller's
         template = release_into(scratch / "template", [assignment], root)
         subs = collect_submissions(Path(submissions), assignment, scratch)
         jobs = [Job(sid, assignment, str(path), str(template), limits, str(root))
                 for sid, path in sorted(subs.items())]
-        executor = executor or ProcessPoolExecutor(max_workers=max(1, workers))
-        results = []
-        futures = {executor.submit(grade_submission, job): job for job in jobs}
         bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="sub", disable=not progress)
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                res = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a crashed worker fails one student only
-                res = dict(student=job.student, assignment=assignment, status="error",
-                           reason=f"worker crashed: {exc.__class__.__name__}: {exc}", score=0.0,
-                           max_score=0.0, grades={}, notebooks={}, feedback={}, seconds=0.0)
+        results = []
+
+        def done(res):
             try:
                 _record(root, res)
             except Exception as exc:  # noqa: BLE001 - one unrecordable result must not stop the batch
@@ -235,11 +298,15 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
             results.append(res)
             bar.set_postfix_str(f"{res['student']}: {res['score']:g}/{res['max_score']:g}")
             bar.update()
+
+        if own_executor:
+            _run_pooled(jobs, workers, done)
+        else:
+            _run_on(executor, jobs, done)
         bar.close()
     finally:
-        if own_executor and executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(scratch, ignore_errors=True)
+        _sweep_cgroups(prefix, old_prefix)
     results.sort(key=lambda r: r["student"])
     _write_csv(Path(csv_path) if csv_path else root / "grades.csv", results)
     return results

@@ -33,6 +33,7 @@ class Limits:
         memory_mb: address-space limit of the kernel (RLIMIT_AS), MiB.
         cpu_s: CPU-time limit of the kernel (RLIMIT_CPU), seconds.
         output_bytes: captured output kept per cell.
+        notebook_output_bytes: captured output kept over all cells of a notebook.
         disk_mb: with the sandbox, the kernel's working folder is a private tmpfs of this size, MiB.
         sandbox: 'auto' (bubblewrap when installed), 'bwrap' (required) or 'none'.
     """
@@ -42,6 +43,7 @@ class Limits:
     memory_mb: int = 2048
     cpu_s: int = 0  # 0: twice the notebook budget
     output_bytes: int = 200_000
+    notebook_output_bytes: int = 2_000_000
     disk_mb: int = 256
     sandbox: str = "auto"
 

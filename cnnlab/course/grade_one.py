@@ -186,20 +186,9 @@ def _grade(job: Job) -> dict:
         for name in expected:
             if not (subdir / name).is_file():  # left out above: too large
                 return _result(job, "invalid", "; ".join(notes) or f"{name} could not be copied", max_score=max_score)
-            release_nb = json.loads((released / name).read_text(encoding="utf-8"))
-            problem, nb_notes = _check_notebook(subdir / name, release_nb)
-            if problem:
-                return _result(job, "invalid", problem, max_score=max_score)
-            notes += nb_notes
-            try:
-                tampering = find_tampering(json.loads((subdir / name).read_text(encoding="utf-8")))
-            except RecursionError:
-                return _result(job, "invalid", f"{name} is nested too deeply to be checked", max_score=max_score)
-            if tampering:  # note: decided outside the kernel, before any student code runs
-                more = f" (and {len(tampering) - 1} more)" if len(tampering) > 1 else ""
-                return _result(job, "tampered", f"{name} rewrites the grader's libraries at run time: "
-                               f"{tampering[0]}{more}; not graded, score 0: review it by hand",
-                               max_score=max_score)
+        # note: the notebooks are parsed and scanned by the driver, under its time budget and a
+        # memory limit, never here: a pathological notebook must not take the worker (and with it
+        # every student queued behind) down
         # note: the kernel works in a folder of its own, apart from nbgrader's autograded/ (which
         # the unsandboxed grader writes): it holds only the released non-notebook files (data)
         kernel_dir = scratch / "kernel"
@@ -223,6 +212,8 @@ def _grade(job: Job) -> dict:
             return _result(job, why, reason, max_score=max_score)
         res = json.loads(result_file.read_text())
         res.update(student=job.student, assignment=job.assignment)
+        res["max_score"] = res.get("max_score") or max_score
+        notes += res.pop("precheck_notes", [])
         if notes:
             res["notes"] = notes
             res["reason"] = "; ".join(notes + ([res["reason"]] if res["reason"] else []))
@@ -231,13 +222,24 @@ def _grade(job: Job) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _die_with_parent() -> None:
+    """In the driver's child, before exec: end it with SIGKILL when its worker ends, so no
+    grading process outlives the command (the kernel follows: bwrap --die-with-parent, cgroup)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: the budget's killpg still applies
+        pass
+
+
 def _run_driver(scratch: Path, budget: int) -> tuple[int | None, str]:
     env = nbgrader_env({"JUPYTER_RUNTIME_DIR": str(scratch / "run"), "PYTHONHASHSEED": "0"})
     log = scratch / "driver.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "cnnlab.course.grade_one", str(scratch / "spec.json")],
                                 cwd=scratch, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         try:
             rc = proc.wait(timeout=budget)
         except subprocess.TimeoutExpired:
@@ -272,6 +274,7 @@ def _driver_config(spec):
     c.SandboxExecute.skip_cells_with_tag = f"cnnlab-never-{uuid.uuid4().hex}"
     c.SandboxExecute.notebook_timeout = lim["notebook_timeout"]
     c.SandboxExecute.max_output_bytes = lim["output_bytes"]
+    c.SandboxExecute.max_notebook_output_bytes = lim.get("notebook_output_bytes", 2_000_000)
     c.SandboxKernelManager.workdir = str(scratch / "kernel")
     c.SandboxKernelManager.workdir_mb = lim.get("disk_mb", 256)
     c.SandboxKernelManager.rundir = str(scratch / "run")
@@ -284,15 +287,19 @@ def _driver_config(spec):
 def _failures(nb) -> tuple[list[str], list[str], str | None]:
     """Failed test cells with their first error line (long, short), and why later cells did not run."""
     failed, short, broken, setup = [], [], None, None
+    seen_graded = False
     for i, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors and setup is None and not meta.get("grade") and not meta.get("solution") \
                 and errors[0].get("ename") != "CellNotRun":
-            # a failing setup cell (an import, say) explains every failure after it
-            setup = f"setup cell {i} failed: {errors[0].get('ename')}: {str(errors[0].get('evalue'))[:160]}"
+            # a failing setup cell (an import, say) explains every failure after it; an ordinary
+            # cell after the graded ones is only that
+            kind = "code cell" if seen_graded else "setup cell"
+            setup = f"{kind} {i} failed: {errors[0].get('ename')}: {str(errors[0].get('evalue'))[:160]}"
             failed.append(setup)
-            short.append(f"setup cell {i} ({errors[0].get('ename')})")
+            short.append(f"{kind} {i} ({errors[0].get('ename')})")
+        seen_graded = seen_graded or bool(meta.get("grade") or meta.get("solution"))
         for err in errors:
             if err.get("ename") in ("DeadKernelError", "CellNotRun") and broken is None:
                 broken = err.get("evalue", "")
@@ -309,6 +316,56 @@ def _failures(nb) -> tuple[list[str], list[str], str | None]:
             why = cause[0].split(":", 1)[1].strip() if cause else (msg[0] if msg else err.get("ename"))
             short.append(f"{meta.get('grade_id')} ({why if len(why) <= 60 else why[:57] + '...'})")
     return failed, short, broken
+
+
+#: Address space the driver may use while it parses and scans a submission, bytes.
+PRECHECK_MEMORY = 3 << 29
+#: Most source code a notebook may hold (Python's parser needs ~0.5 GB per MB of some code).
+MAX_CODE_BYTES = 2 << 20
+
+
+def _prechecks(spec) -> dict:
+    """Parse, repair and scan the submitted notebooks under a memory limit.
+
+    Returns ``{"notes": [...]}`` when grading may go on, else a verdict
+    ``{"status": "invalid" | "tampered", "reason": ...}``.
+    """
+    import resource
+
+    scratch = Path(spec["scratch"])
+    subdir = scratch / "course" / "submitted" / spec["student"] / spec["assignment"]
+    released = Path(spec["template"]) / "exercises" / spec["assignment"]
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = PRECHECK_MEMORY if hard == resource.RLIM_INFINITY else min(PRECHECK_MEMORY, hard)
+    notes = []
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        for name in spec["notebooks"]:
+            release_nb = json.loads((released / name).read_text(encoding="utf-8"))
+            problem, nb_notes = _check_notebook(subdir / name, release_nb)
+            if problem:
+                return dict(status="invalid", reason=problem)
+            notes += nb_notes
+            nb = json.loads((subdir / name).read_text(encoding="utf-8"))
+            code = sum(len("".join(c.get("source", ""))) for c in nb.get("cells", [])
+                       if isinstance(c, dict) and c.get("cell_type") == "code")
+            if code > MAX_CODE_BYTES:
+                return dict(status="invalid", reason=f"{name} holds {code / (1 << 20):.1f} MB of code, more than "
+                            f"the {MAX_CODE_BYTES >> 20} MB a submission may hold; not graded")
+            try:
+                tampering = find_tampering(nb)
+            except RecursionError:
+                return dict(status="invalid", reason=f"{name} is nested too deeply to be checked")
+            if tampering:  # note: decided outside the kernel, before any student code runs
+                more = f" (and {len(tampering) - 1} more)" if len(tampering) > 1 else ""
+                return dict(status="tampered", reason=f"{name} rewrites the grader's libraries at run time: "
+                            f"{tampering[0]}{more}; not graded, score 0: review it by hand")
+    except MemoryError:
+        return dict(status="invalid", reason=f"the submission is too large to be checked "
+                    f"(parsing it needed more than {cap >> 30} GiB)")
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    return {"notes": notes}
 
 
 def _status(broken: str | None) -> str:
@@ -333,6 +390,11 @@ def _driver(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
     scratch = Path(spec["scratch"])
     student, assignment = spec["student"], spec["assignment"]
+    verdict = _prechecks(spec)
+    if "status" in verdict:
+        verdict.update(score=0.0, max_score=0.0, grades={}, notebooks={}, feedback={}, timing={})
+        (scratch / "result.json").write_text(json.dumps(verdict))
+        return 0
     config = _driver_config(spec)
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
@@ -379,7 +441,7 @@ def _driver(spec_path: str) -> int:
         summary = ("failed " + ", ".join(short) if short else "all tests passed") + (
             f"; {broken}" if broken else "")
         result = dict(status=status, reason=reason, summary=summary, score=score, max_score=max_score, grades=grades,
-                      notebooks=notebooks, feedback=feedback)
+                      notebooks=notebooks, feedback=feedback, precheck_notes=verdict.get("notes", []))
     result["timing"] = timing
     (scratch / "result.json").write_text(json.dumps(result))
     return 0

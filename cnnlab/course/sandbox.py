@@ -40,6 +40,7 @@ from traitlets import Integer, List, Unicode
 
 from nbgrader.preprocessors import Execute
 
+from cnnlab.course.cgroup import SubmissionCgroup
 from cnnlab.course.watchdog import TreeWatchdog
 
 __all__ = ["bwrap_path", "bwrap_command", "SandboxKernelManager", "SandboxExecute"]
@@ -135,10 +136,22 @@ class SandboxKernelManager(AsyncKernelManager):
     workdir_mb = Integer(0, help="With bwrap: the working folder is a private tmpfs of this many MiB "
                          "(0: the host folder itself, writable).").tag(config=True)
     sandbox = Unicode("auto", help="'bwrap', 'none' or 'auto' (bwrap when installed).").tag(config=True)
-    memory_mb = Integer(2048, help="Address-space limit (RLIMIT_AS) of the kernel, MiB.").tag(config=True)
-    cpu_s = Integer(120, help="CPU-time limit (RLIMIT_CPU) of the kernel, seconds.").tag(config=True)
-    max_procs = Integer(64, help="Most processes the kernel's tree may hold (watched from outside).").tag(config=True)
+    memory_mb = Integer(2048, help="Memory the kernel's whole process tree may use, MiB (its cgroup's limit, "
+                        "else watched from outside).").tag(config=True)
+    as_headroom_mb = Integer(1536, help="Address space each process may map beyond memory_mb (RLIMIT_AS): "
+                             "torch and thread stacks map far more than they use.").tag(config=True)
+    resident_headroom_mb = Integer(1024, help="Resident memory the tree may use beyond memory_mb before the "
+                                   "cgroup (or watchdog) ends it: the interpreter and libraries' own pages, "
+                                   "so that one process meets RLIMIT_AS (a MemoryError the student can read) "
+                                   "first.").tag(config=True)
+    cpu_s = Integer(120, help="CPU-time limit of the kernel (RLIMIT_CPU per process; the whole tree is "
+                    "watched with a few seconds' grace), seconds.").tag(config=True)
+    max_procs = Integer(0, help="Most processes the kernel's tree may hold (0: 64, or 4 per CPU if more).").tag(config=True)
+    cgroup = Unicode("auto", help="'auto': one cgroup per kernel (memory, pids, CPU share) when the grader "
+                     "may create one; 'none': rlimits and the watchdog only.").tag(config=True)
+    cpus = Integer(1, help="CPUs the kernel's cgroup may use at once (0: no quota).").tag(config=True)
     watchdog = None
+    group = None
     fsize_mb = Integer(64, help="Largest file the kernel may write (RLIMIT_FSIZE), MiB.").tag(config=True)
     rundir = Unicode("", help="Folder for the connection file and ipc sockets (default: a new "
                      "temporary folder, removed with the kernel).").tag(config=True)
@@ -158,20 +171,33 @@ class SandboxKernelManager(AsyncKernelManager):
         self.ip = os.path.join(self.rundir, name + "-ipc")
         if self.workdir:  # note: also without bwrap, the kernel starts in its own folder
             kw["cwd"] = self.workdir
+        if self.cgroup == "auto" and self.group is None:
+            self.group = SubmissionCgroup.create(self.memory_mb + self.resident_headroom_mb if self.memory_mb else 1 << 20,
+                                                 4 * self.procs_limit, self.cpus)  # note: pids.max counts threads
         return await super()._async_pre_start_kernel(**kw)
+
+    @property
+    def procs_limit(self) -> int:
+        # note: a Pool() of os.cpu_count() workers is ordinary code on a 128-core machine
+        return self.max_procs or max(64, 4 * (os.cpu_count() or 1))
 
     async def _async_post_start_kernel(self, **kw) -> None:
         await super()._async_post_start_kernel(**kw)
         proc = getattr(self.provisioner, "process", None)
         if proc is not None:
-            # note: 256 MiB of headroom: one process meets its own RLIMIT_AS first (a MemoryError the
-            # student can read); the watchdog is for the tree beyond that
-            self.watchdog = TreeWatchdog(proc.pid, self.memory_mb + 256, self.max_procs).start()
+            # note: without a cgroup the watchdog holds the tree to the memory limit; with one the
+            # group does (the watchdog then only reports). CPU: a few seconds' grace, so a single
+            # process meets its own RLIMIT_CPU (SIGXCPU, named in the reason) first.
+            memory = 0 if self.group is not None or not self.memory_mb else self.memory_mb + self.resident_headroom_mb
+            self.watchdog = TreeWatchdog(proc.pid, memory, self.procs_limit, cpu_s=self.cpu_s + 3,
+                                         cgroup=self.group, report_mb=self.memory_mb).start()
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         if self.watchdog is not None:
             self.watchdog.stop()
         await super()._async_cleanup_resources(restart=restart)
+        if self.group is not None and not restart:
+            self.group.remove()  # note: kills what is left, setsid'd children included
         if self._own_rundir and not restart:
             shutil.rmtree(self._own_rundir, ignore_errors=True)
 
@@ -182,13 +208,14 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.sandbox == "bwrap" and bwrap is None:
             raise RuntimeError("sandbox='bwrap' but bubblewrap is not installed")
         # note: -P keeps the working folder off sys.path while the launcher (and the limits) start
-        launch = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", "cnnlab.course.launch", "--memory-mb", str(self.memory_mb),
+        address_mb = self.memory_mb + self.as_headroom_mb if self.memory_mb else 0
+        launch = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", "cnnlab.course.launch", "--memory-mb", str(address_mb),
                   "--cpu-s", str(self.cpu_s), "--fsize-mb", str(self.fsize_mb),
                   "--pid-namespace", "1" if bwrap else "0", "--", *rest]
-        if bwrap is None:
-            return launch
-        workdir = self.workdir or os.getcwd()
-        return bwrap_command(workdir, os.path.realpath(self.rundir), bwrap, self.workdir_mb) + launch
+        if bwrap is not None:
+            workdir = self.workdir or os.getcwd()
+            launch = bwrap_command(workdir, os.path.realpath(self.rundir), bwrap, self.workdir_mb) + launch
+        return self.group.join_command(launch) if self.group is not None else launch
 
 
 _FORGET_TRACEBACK = """
@@ -210,6 +237,44 @@ del _cnnlab_gc
 """
 
 
+def death_cause(sig, code, cpu_s, watchdog=None, group=None, memory_mb=0) -> str:
+    """Words for a kernel that ended with signal ``sig`` (or exit status ``code``), from the evidence."""
+    if watchdog is not None and watchdog.reason:
+        return f"the grader stopped it: {watchdog.reason}"
+    if group is not None and group.hit_memory_limit():
+        return f"it ran out of memory: its processes reached the memory limit of {memory_mb} MiB"
+    cpu = None
+    if watchdog is not None and watchdog.cpu_used:
+        cpu = watchdog.cpu_used
+    if group is not None and group.cpu_seconds() is not None:
+        cpu = group.cpu_seconds()
+    used_up = cpu is not None and cpu_s and cpu >= cpu_s - 1
+    name = signal.Signals(sig).name if sig is not None and sig in signal.valid_signals() else sig
+    if sig == signal.SIGXCPU:
+        if used_up or cpu is None:
+            return f"it used up its CPU-time limit ({cpu_s} s of CPU)"
+        return (f"it received SIGXCPU after {cpu:.1f} s of CPU, before its {cpu_s} s limit: the signal "
+                f"was sent by the kernel's own code, not by the grader")
+    if sig == signal.SIGKILL:
+        if used_up:
+            return f"it used up its CPU-time limit ({cpu_s} s of CPU) and ignored SIGXCPU"
+        peak = getattr(watchdog, "peak_mb", 0) if watchdog is not None else 0
+        if group is None and memory_mb and peak >= 0.9 * memory_mb:
+            return (f"it was killed (SIGKILL) while using {peak} MiB, near its memory limit of {memory_mb} MiB: "
+                    f"most likely the machine's out-of-memory killer")
+        return ("it was killed with SIGKILL, but no grader limit was reached: the signal came from "
+                "the kernel's own code (os.kill, killpg) or another of its processes")
+    if sig is not None:
+        return f"it was killed by signal {name}, not by the grader (the kernel's own code sent it, or it crashed)"
+    if code is not None:
+        peak = getattr(watchdog, "peak_mb", 0) if watchdog is not None else 0
+        if memory_mb and peak >= 0.9 * memory_mb:
+            return (f"it exited with status {code} while using {peak} MiB, near its memory limit of "
+                    f"{memory_mb} MiB (an allocation failed)")
+        return f"it exited with status {code}: the kernel's own code called os._exit or sys.exit"
+    return "the kernel process ended without an exit status the grader could read"
+
+
 def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue,
                         traceback=[f"{ename}: {evalue}"])
@@ -220,6 +285,9 @@ class SandboxExecute(Execute):
 
     notebook_timeout = Integer(300, help="Wall-clock budget for the whole notebook, seconds.").tag(config=True)
     max_output_bytes = Integer(200_000, help="Captured output kept per cell, bytes.").tag(config=True)
+    max_notebook_output_bytes = Integer(2_000_000, help="Captured output kept over all cells together, "
+                                        "bytes (the autograded notebook and the feedback page stay small)."
+                                        ).tag(config=True)
     probe_timeout = Integer(5, help="Seconds an interrupted kernel has to become responsive.").tag(config=True)
     extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
 
@@ -229,6 +297,7 @@ class SandboxExecute(Execute):
         self._deadline = None
         self._broken = None  # why the remaining cells cannot run
         self._bytes = {}
+        self._total = 0
 
     # --- budget -------------------------------------------------------------
     def _get_timeout(self, cell):
@@ -243,11 +312,27 @@ class SandboxExecute(Execute):
         size = len(str(msg.get("content", "")))
         used = self._bytes.get(cell_index, 0)
         self._bytes[cell_index] = used + size
-        if used + size > self.max_output_bytes:
-            if used <= self.max_output_bytes:
-                outs.append(NotebookNode(output_type="stream", name="stdout",
-                                         text=f"\n[output truncated: more than {self.max_output_bytes} bytes]\n"))
-            return None
+        total, self._total = self._total, self._total + size
+        # note: an error output is always kept (it decides the cell's score), however long the flood,
+        # but past the budget only its short form
+        if msg.get("msg_type") == "error" and total + size > self.max_notebook_output_bytes:
+            content = dict(msg.get("content", {}))
+            content["evalue"] = str(content.get("evalue", ""))[:2000]
+            content["traceback"] = [f"{content.get('ename', 'Error')}: {content['evalue']}"]
+            msg = {**msg, "content": content}
+        elif msg.get("msg_type") != "error":
+            if used + size > self.max_output_bytes:
+                if used <= self.max_output_bytes:
+                    outs.append(NotebookNode(output_type="stream", name="stdout",
+                                             text=f"\n[output truncated: more than {self.max_output_bytes} bytes]\n"))
+                return None
+            if total + size > self.max_notebook_output_bytes:
+                if not self._bytes.get(("noted", cell_index)):
+                    self._bytes[("noted", cell_index)] = 1
+                    outs.append(NotebookNode(output_type="stream", name="stdout",
+                                             text=f"\n[output dropped: the notebook's outputs passed "
+                                                  f"{self.max_notebook_output_bytes} bytes]\n"))
+                return None
         return super().output(outs, msg, display_id, cell_index)
 
     # --- dead or stuck kernels ----------------------------------------------
@@ -275,11 +360,10 @@ class SandboxExecute(Execute):
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except CellTimeoutError:
             # nbclient raises this when the interrupted kernel never went idle
+            why = self._unresponsive_cause()
             cell.outputs = list(cell.get("outputs", [])) + [
-                _error("CellTimeoutError", f"the cell ran past its time limit and ignored the "
-                       f"interrupt (a loop that catches KeyboardInterrupt?)")]
-            self._broken = (f"the kernel was stuck in an earlier cell ({where}): it ignored the interrupt "
-                            f"after the cell's time limit")
+                _error("CellTimeoutError", f"the cell ran past its time limit and {why}")]
+            self._broken = f"the kernel was stuck in an earlier cell ({where}): {why}"
             await self._stop_kernel()
             return cell
         except DeadKernelError:
@@ -299,14 +383,47 @@ class SandboxExecute(Execute):
             if over_budget:
                 self._broken = f"the notebook ran out of its {self.notebook_timeout} s time budget"
             elif not await self._kernel_responds():
-                self._broken = (f"the kernel ignored the interrupt after a timeout in {where} "
-                                "(a loop that catches KeyboardInterrupt, or very deep recursion?)")
+                self._broken = f"after a timeout in {where} the kernel {self._unresponsive_cause()}"
             if self._broken:
                 await self._stop_kernel()
         return cell
 
+    def _unresponsive_cause(self) -> str:
+        """Why an interrupted kernel does not answer: stopped (SIGSTOP) or still running."""
+        import psutil
+
+        pids = []
+        group = getattr(self.km, "group", None)
+        if group is not None:
+            pids = group.pids()
+        else:
+            proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+            try:
+                root = psutil.Process(proc.pid)
+                pids = [root.pid] + [p.pid for p in root.children(recursive=True)]
+            except Exception:  # noqa: BLE001 - no evidence: say only what is known
+                pids = []
+        running = 0
+        for pid in pids:
+            try:
+                status = psutil.Process(pid).status()
+            except psutil.Error:
+                continue
+            if status == psutil.STATUS_STOPPED:
+                return "was stopped (SIGSTOP or SIGTSTP sent by its own code), so it could not be interrupted"
+            running += status == psutil.STATUS_RUNNING
+        if running > 2:
+            return (f"did not answer the interrupt while {running} processes it started kept its CPU share "
+                    f"busy (processes forked by the notebook's code)")
+        return "ignored the interrupt (a loop that catches KeyboardInterrupt, or very deep recursion?)"
+
     async def _death_cause(self) -> str:
-        """Why the kernel process ended, from its exit status (bwrap reports a signal as 128 + signo)."""
+        """Why the kernel process ended, from the evidence only (bwrap reports a signal as 128 + signo).
+
+        A limit is named only when the grader saw it hit: the cgroup's out-of-memory kills, the
+        watchdog's verdict, CPU time used up to the limit. A signal without such evidence came from
+        the kernel's own code (or its own processes), and the reason says so.
+        """
         code = None
         try:
             proc = getattr(getattr(self.km, "provisioner", None), "process", None)
@@ -316,20 +433,8 @@ class SandboxExecute(Execute):
         except Exception:  # noqa: BLE001 - the cause is a courtesy; the verdict stands without it
             pass
         sig = -code if code is not None and code < 0 else code - 128 if code is not None and code > 128 else None
-        cpu = getattr(self.km, "cpu_s", 0)
-        watchdog = getattr(self.km, "watchdog", None)
-        if watchdog is not None and watchdog.reason:
-            return f"the grader stopped it: {watchdog.reason}"
-        if sig == signal.SIGXCPU:
-            return f"it used up its CPU-time limit ({cpu} s of CPU)"
-        if sig == signal.SIGKILL:
-            return (f"it was killed (SIGKILL): the CPU-time limit ({cpu} s) ran out with SIGXCPU ignored, "
-                    f"or the machine ran out of memory")
-        if sig is not None:
-            return f"it was killed by signal {signal.Signals(sig).name if sig in signal.valid_signals() else sig}"
-        if code is not None:
-            return f"it exited with status {code} (os._exit or sys.exit in kernel code?)"
-        return "os._exit, a crash, or a resource limit (memory or CPU time)"
+        return death_cause(sig, code, getattr(self.km, "cpu_s", 0), getattr(self.km, "watchdog", None),
+                           getattr(self.km, "group", None), getattr(self.km, "memory_mb", 0))
 
     # note: nbclient binds the sync wrapper to its own coroutine at class level
     execute_cell = run_sync(async_execute_cell)
