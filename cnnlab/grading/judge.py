@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.grading import compare
-from cnnlab.grading.diagnose import SHAPE_GUESSES, diagnose, diagnose_value
+from cnnlab.grading.diagnose import SHAPE_GUESSES, diagnose, diagnose_value, matches
 
-__all__ = ["Verdict", "judge", "expected_for", "ignores_input"]
+__all__ = ["Verdict", "judge", "expected_for", "ignores_input", "consistent"]
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,15 @@ class Verdict:
             such as ``"exception"``, ``"time-limit"``, ``"mutates-input"``), or None.
         probe_wanted: a failed array case whose cause might be that the inputs are
             not used: re-run the function on fresh inputs (`student.probe`) and judge again.
+        causes: every catalogue mistake ``(key, text)`` that explains the output, when
+            several do (the runner narrows them down on later cases).
     """
 
     passed: bool
     message: str = ""
     mistake: str | None = None
     probe_wanted: bool = False
+    causes: tuple = ()
 
 
 _PASS = Verdict(True)
@@ -61,8 +64,9 @@ def _takes_device(fn) -> bool:
 
 
 def _fail(problem: str, cause=None, probe=False) -> Verdict:
-    key, text = cause if cause else (None, None)
-    return Verdict(False, f"  Problem: {problem}" + (f"\n  Likely cause: {text}" if text else ""), key, probe)
+    key, text, causes = (tuple(cause) + ((),))[:3] if cause else (None, None, ())
+    return Verdict(False, f"  Problem: {problem}" + (f"\n  Likely cause: {text}" if text else ""), key, probe,
+                   causes if len(causes) > 1 else ())
 
 
 def judge(exercise, case, outputs, expected, *, device=None) -> Verdict:
@@ -112,7 +116,7 @@ def judge(exercise, case, outputs, expected, *, device=None) -> Verdict:
     if verdict.mistake is not None and verdict.mistake not in SHAPE_GUESSES:
         return verdict  # note: a named mistake explains the output; a constant output is its symptom
     if outputs.probe is None:
-        return Verdict(False, verdict.message, verdict.mistake, probe_wanted=_probe_useful(exercise, result))
+        return Verdict(False, verdict.message, verdict.mistake, _probe_useful(exercise, result), verdict.causes)
     if ignores_input(exercise, result, outputs.probe):
         # note: decisive, so it replaces a shape-based guess such as "off by one in size"
         problem = verdict.message.split("\n  Likely cause:")[0]
@@ -156,16 +160,34 @@ def _compare(exercise, case, result, expected, device, P_raw) -> Verdict:
         cause = None
         if isinstance(result, (int, float, np.integer, np.floating)) and not isinstance(result, bool):
             cause = diagnose_value(exercise.name, exercise.normalize(P_raw), result, expected, device, exercise.mistakes)
-            if cause is None and isinstance(result, (float, np.floating)) and not float(result).is_integer():
-                cause = ("not-integer", "The result is not an integer: the formula floors the division (use //).")
+            if cause is None and isinstance(result, (float, np.floating)):
+                cause = ("float-result", None) if float(result).is_integer() else (
+                    "not-integer", "The result is not an integer: the formula floors the division (use //).")
         return _fail(problem + ".", cause)
     if exercise.kind == "arrays":
         return _compare_tuple(exercise, result, expected, device, P_raw)
     problem = compare.array_problem(result, expected)
     if problem is None:
         return _PASS
-    cause = diagnose(exercise.name, exercise.normalize(P_raw), result, expected, device, exercise.mistakes)
-    return _fail(problem + "." + _show(case, result, expected), cause)
+    cause = diagnose(exercise.name, exercise.normalize(P_raw), _as_array(result), expected, device, exercise.mistakes)
+    return _fail(problem + "." + _show(case, result, expected), cause or _type_key(result))
+
+
+def _as_array(result):
+    """A single number as a 0-d float64 array, so that a mistake giving a scalar can be named; else as is."""
+    if type(result) in (int, float) or (isinstance(result, np.generic) and type(result).__module__ == "numpy"
+                                        and np.dtype(type(result)).kind in "fiu"):
+        return np.asarray(result, dtype=np.float64)
+    return result
+
+
+def _type_key(result):
+    """A key (no extra text: the problem says it) for a result that is not an ndarray at all."""
+    if result is None:
+        return ("returns-none", None)
+    if type(result) is not np.ndarray:
+        return ("wrong-type", None)
+    return None
 
 
 def _compare_tuple(exercise, result, expected, device, P_raw) -> Verdict:
@@ -183,8 +205,9 @@ def _compare_tuple(exercise, result, expected, device, P_raw) -> Verdict:
     for k, (part, exp) in enumerate(zip(result, expected)):
         problem = compare.array_problem(part, exp, what=f"{names[k]} (item {k} of the result)")
         if problem is not None:
-            cause = diagnose(exercise.name, exercise.normalize(P_raw), part, exp, device, exercise.mistakes, output=k)
-            return _fail(problem + ".", cause)
+            cause = diagnose(exercise.name, exercise.normalize(P_raw), _as_array(part), exp, device, exercise.mistakes,
+                             output=k)
+            return _fail(problem + ".", cause or _type_key(part))
     return _PASS
 
 
@@ -332,3 +355,43 @@ def _judge_training(exercise, case, outputs, expected) -> Verdict:
         return Verdict(False, f"  Problem: accuracy on the held-back data is {acc:.3f}; it must reach "
                               f"{spec.accuracy:.3f} (trained in {outputs.value['seconds']:.1f} s).", "accuracy-too-low")
     return _PASS
+
+
+def consistent(exercise, case, outputs, keys, *, device=None) -> list:
+    """The mistakes among `keys` whose output on `case` equals the student's (or that do not apply to it).
+
+    Used to narrow down several mistakes that explained one failure: a mistake that
+    would have given a different result on another case is ruled out by it.
+    """
+    if case.error or outputs.raised is not None or outputs.timed_out or outputs.forbidden:
+        return list(keys)
+    P = exercise.normalize(exercise.params(case))
+    by_key = {m.key: m for m in exercise.mistakes}
+    kept = []
+    for key in keys:
+        m = by_key.get(key)
+        try:
+            cand = None if m is None else m.candidate(P, device)
+        except Exception:  # the mistake does not apply to this case
+            cand = None
+        if cand is None:
+            kept.append(key)
+            continue
+        actual = outputs.value
+        if exercise.kind == "arrays" and isinstance(actual, (tuple, list)) and m.output is not None \
+                and m.output < len(actual):
+            actual = actual[m.output]
+        try:
+            if exercise.kind == "int":
+                ok = not isinstance(actual, bool) and isinstance(actual, (int, float, np.integer, np.floating)) \
+                    and float(actual) == float(cand)
+            else:
+                cand = np.asarray(cand, dtype=np.float64)
+                if getattr(P, "one_d", False) and cand.ndim == 4:
+                    cand = cand[:, :, 0, :]
+                ok = type(actual) is np.ndarray and actual.dtype.kind in "fiu" and matches(actual.astype(np.float64), cand)
+        except Exception:
+            ok = False
+        if ok:
+            kept.append(key)
+    return kept
