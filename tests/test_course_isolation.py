@@ -96,7 +96,7 @@ BATCH = {
     "output_flood": (_flood, FULL, "graded", ["all tests passed"]),
     "huge_cell": (_huge_cell, 0.0, "invalid", ["MB of code, more than the 2 MB"]),
 }
-if HAVE_CGROUP or HAVE_BWRAP:
+if HAVE_CGROUP:  # note: without a cgroup nothing confines their CPU: they would slow everyone
     # note: the spinners share their kernel's one CPU: the kernel starves, which harms this student only
     BATCH["setsid_spinners"] = (lambda: _solved(corr2d_solution=SPINNERS), 0.0, "stuck",
                                 ["test_corr2d", "processes it started"])

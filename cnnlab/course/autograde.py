@@ -284,7 +284,10 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
     try:  # note: the pools are made and shut down in _run_pooled; a caller's executor stays the caller's
         template = release_into(scratch / "template", [assignment], root)
         subs = collect_submissions(Path(submissions), assignment, scratch)
-        jobs = [Job(sid, assignment, str(path), str(template), limits, str(root))
+        from cnnlab.course.verdicts import course_secret
+
+        secret = course_secret(root)
+        jobs = [Job(sid, assignment, str(path), str(template), limits, str(root), secret)
                 for sid, path in sorted(subs.items())]
         bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="sub", disable=not progress)
         results = []

@@ -44,6 +44,7 @@ class Job:
     template: str  # scratch course with a clean gradebook.db and the release
     limits: Limits = field(default_factory=Limits)
     root: str = str(COURSE_ROOT)  # where nbgrader_config.py lives
+    secret: str = ""  # seeds the hidden cases (`cnnlab.course.verdicts.course_secret`); never in the sandbox
 
 
 def _result(job, status, reason, **kw):
@@ -356,10 +357,10 @@ def _prechecks(spec) -> dict:
                 tampering = find_tampering(nb)
             except RecursionError:
                 return dict(status="invalid", reason=f"{name} is nested too deeply to be checked")
-            if tampering:  # note: decided outside the kernel, before any student code runs
+            if tampering:  # note: a report for the instructor; verdicts are the grader's, whatever the kernel does
                 more = f" (and {len(tampering) - 1} more)" if len(tampering) > 1 else ""
-                return dict(status="tampered", reason=f"{name} rewrites the grader's libraries at run time: "
-                            f"{tampering[0]}{more}; not graded, score 0: review it by hand")
+                notes.append(f"review by hand: {name} rewrites the grader's libraries at run time: "
+                             f"{tampering[0]}{more} (graded all the same: the grader decides every verdict)")
     except MemoryError:
         return dict(status="invalid", reason=f"the submission is too large to be checked "
                     f"(parsing it needed more than {cap >> 30} GiB)")
@@ -398,9 +399,18 @@ def _driver(spec_path: str) -> int:
     config = _driver_config(spec)
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
+    from cnnlab.course.verdicts import VerdictServer
+
+    # note: verdicts are decided here, outside the sandbox; the kernel reaches this socket
+    # through its run folder, the only host folder it shares
+    server = VerdictServer(str(scratch / "run" / "verdicts.sock"), spec.get("secret") or "", assignment).start()
     t0 = time.monotonic()
-    auto = api.autograde(assignment, student, force=True, create=True)
+    try:
+        auto = api.autograde(assignment, student, force=True, create=True)
+    finally:
+        server.stop()
     timing = {"autograde": round(time.monotonic() - t0, 2)}
+    verdict["notes"] = verdict.get("notes", []) + sorted(set(server.notes))
     course = scratch / "course"
     if not auto.get("success"):
         lines = [ln.strip() for ln in (auto.get("error") or "").splitlines() + (auto.get("log") or "").splitlines()

@@ -77,7 +77,8 @@ def _python_roots() -> list[str]:
     return sorted(roots)
 
 
-def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap", size_mb: int = 0) -> list[str]:
+def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap", size_mb: int = 0,
+                  extra_env: dict | None = None) -> list[str]:
     """The bwrap prefix that confines a kernel to ``workdir`` (and ``rundir``).
 
     Both are writable at their own paths; everything else is either read-only
@@ -121,6 +122,7 @@ def bwrap_command(workdir: str, rundir: str, bwrap: str = "bwrap", size_mb: int 
            # note: the kernel imports the grader's own cnnlab (the folder mounted above), not
            # whatever an editable install elsewhere points to, which the sandbox would hide
            "PYTHONPATH": os.path.dirname(_cnnlab_dir())}
+    env.update(extra_env or {})
     for key, value in env.items():
         if value:
             cmd += ["--setenv", key, value]
@@ -171,10 +173,20 @@ class SandboxKernelManager(AsyncKernelManager):
         self.ip = os.path.join(self.rundir, name + "-ipc")
         if self.workdir:  # note: also without bwrap, the kernel starts in its own folder
             kw["cwd"] = self.workdir
+        if self._verdict_env():
+            kw["env"] = {**kw.get("env", os.environ), **self._verdict_env()}
         if self.cgroup == "auto" and self.group is None:
             self.group = SubmissionCgroup.create(self.memory_mb + self.resident_headroom_mb if self.memory_mb else 1 << 20,
                                                  4 * self.procs_limit, self.cpus)  # note: pids.max counts threads
         return await super()._async_pre_start_kernel(**kw)
+
+    @staticmethod
+    def _verdict_env() -> dict:
+        """The kernel's way to the grader's verdict server, when one runs (grading mode)."""
+        from cnnlab.course import verdicts
+        from cnnlab.grading.remote import ENV_SOCKET
+
+        return {ENV_SOCKET: verdicts.ACTIVE.path} if verdicts.ACTIVE is not None else {}
 
     @property
     def procs_limit(self) -> int:
@@ -214,7 +226,8 @@ class SandboxKernelManager(AsyncKernelManager):
                   "--pid-namespace", "1" if bwrap else "0", "--", *rest]
         if bwrap is not None:
             workdir = self.workdir or os.getcwd()
-            launch = bwrap_command(workdir, os.path.realpath(self.rundir), bwrap, self.workdir_mb) + launch
+            launch = bwrap_command(workdir, os.path.realpath(self.rundir), bwrap, self.workdir_mb,
+                                   self._verdict_env()) + launch
         return self.group.join_command(launch) if self.group is not None else launch
 
 
@@ -349,6 +362,35 @@ class SandboxExecute(Execute):
         return False
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        from cnnlab.course import verdicts
+
+        server = verdicts.ACTIVE
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        graded = cell.cell_type == "code" and bool(meta.get("grade"))
+        if server is None or cell.cell_type != "code":
+            return await self._execute_cell(cell, cell_index, execution_count, store_history)
+        was_broken = bool(self._broken)
+        server.begin(meta.get("grade_id") if graded else None)
+        try:
+            cell = await self._execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            records = server.end()
+        if graded and not was_broken:
+            note = verdicts.apply_verdicts(cell, records, verdicts.hidden_lines(cell.source))
+            if note:
+                server.notes.append(note)
+        return cell
+
+    def preprocess(self, nb, resources=None, *args, **kwargs):
+        from cnnlab.course import verdicts
+
+        hidden = [line for c in nb.cells if c.cell_type == "code" for line in verdicts.hidden_lines(c.source)]
+        nb, resources = super().preprocess(nb, resources, *args, **kwargs)
+        if verdicts.ACTIVE is not None:  # note: a later cell may print the hidden tests (In[-1]): never shown
+            verdicts.scrub_outputs(nb, hidden)
+        return nb, resources
+
+    async def _execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         if self._broken:

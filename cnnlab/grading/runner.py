@@ -11,11 +11,13 @@ results and mutated inputs all become a failed `CheckResult`.
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 from cnnlab.grading import registry, student
 from cnnlab.grading.diagnose import MAX_CAUSES
 from cnnlab.grading.judge import Verdict, consistent, expected_for, judge
+from cnnlab.grading.remote import ENV_SOCKET, kernel_check
 from cnnlab.grading.result import CheckResult
 
 __all__ = ["check", "DEFAULT_TIME_LIMIT"]
@@ -47,7 +49,32 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
 
     Raises:
         ValueError: `name` is not a registered exercise (an instructor's mistake).
+
+    In grading mode (the autograder's kernel: ``CNNLAB_VERDICT_SOCKET`` is set)
+    the grader process runs the check and this call only serves it the
+    student's outputs (`cnnlab.grading.remote`).
     """
+    if os.environ.get(ENV_SOCKET):
+        return kernel_check(name, fn, seed=seed, trials=trials, device=device, time_limit=time_limit)
+    return run_check(name, fn, seed=seed, trials=trials, device=device, time_limit=time_limit)
+
+
+class _Local:
+    """The student side in this process (`student.call`, `student.probe`)."""
+
+    call = staticmethod(student.call)
+    probe = staticmethod(student.probe)
+    helpers = None
+
+
+def run_check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME_LIMIT, side=None,
+              reproduce=True) -> CheckResult:
+    """`check`'s loop, with the student side given: `_Local` (default) or `remote.RemoteSide`.
+
+    ``reproduce=False`` leaves out the "Reproduce:" line (the grader's hidden seeds stay hidden).
+    """
+    side = side or _Local
+    seed_text = f"seed {seed}" if reproduce else "the grader's hidden seed"
     exercise = registry.get(name)
     if not callable(fn):
         return CheckResult(name, False, f"{name}: expected a function, got an object of type {type(fn).__name__}.",
@@ -63,14 +90,14 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
         for i, case in enumerate(cases, 1):
-            verdict = _run_case(exercise, fn, case, device, budget, seed)
+            verdict = _run_case(exercise, fn, case, device, budget, seed, side)
             if verdict.passed:
                 continue
-            where = f"{case.label} (case {i} of {len(cases)}, seed {seed})"
+            where = f"{case.label} (case {i} of {len(cases)}, {seed_text})"
             if verdict.causes:
-                verdict = _narrow(exercise, fn, verdict, cases[i:], device, budget, seed)
+                verdict = _narrow(exercise, fn, verdict, cases[i:], device, budget, seed, side)
             message, key = verdict.message, verdict.mistake
-            helper = _failing_helper(exercise, fn, device)
+            helper = _failing_helper(exercise, fn, device, side)
             if helper is not None:
                 h_name, h_result = helper
                 first = h_result.message.split("\n")
@@ -78,7 +105,7 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
                            + f"\n  Fix {h_name} first: {name} calls it. What {name} returned:\n" + message)
                 key = "helper-fails"
             text = f"{name} failed on {where}.\n  Call: {exercise.describe(case)}\n{message}"
-            if exercise.kind not in ("training",):
+            if exercise.kind not in ("training",) and reproduce:
                 extra = "" if trials is None else f", trials={trials}"
                 text += (f"\n  Reproduce: from cnnlab.grading import cases; "
                          f"args = cases({name!r}, seed={seed}{extra})[{i - 1}].values; {name}(*args)")
@@ -86,12 +113,12 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
     n_worked = sum(c.label.startswith("worked") for c in cases)
     if exercise.kind == "training":
         return CheckResult(name, True, f"{name}: reached the required accuracy of {exercise.training.accuracy:.3f} "
-                                       f"on held-back data (seed {seed}).", len(cases))
+                                       f"on held-back data ({seed_text}).", len(cases))
     return CheckResult(name, True, f"{name}: passed all {len(cases)} cases ({n_worked} worked examples, "
-                                   f"{len(cases) - n_worked} feature and random cases; seed {seed}).", len(cases))
+                                   f"{len(cases) - n_worked} feature and random cases; {seed_text}).", len(cases))
 
 
-def _run_case(exercise, fn, case, device, budget, seed):
+def _run_case(exercise, fn, case, device, budget, seed, side=_Local):
     """Student side, then judge; a second student call (on fresh inputs) only when the judge asks."""
     task = None
     if exercise.kind == "training":
@@ -99,16 +126,16 @@ def _run_case(exercise, fn, case, device, budget, seed):
         expected = {"y_test": task["y_test"]}
     else:
         expected = expected_for(exercise, case, device)  # note: outside the guard
-    outputs = student.call(exercise, fn, case, device, budget, task)
+    outputs = side.call(exercise, fn, case, device, budget, task)
     verdict = judge(exercise, case, outputs, expected, device=device)
     if verdict.probe_wanted:
-        outputs.probe = student.probe(exercise, fn, case, device, budget)
+        outputs.probe = side.probe(exercise, fn, case, device, budget)
         if outputs.probe is not None:
             verdict = judge(exercise, case, outputs, expected, device=device)
     return verdict
 
 
-def _narrow(exercise, fn, verdict, later, device, budget, seed, extra: int = 16):
+def _narrow(exercise, fn, verdict, later, device, budget, seed, side=_Local, extra: int = 16):
     """When several mistakes explain the first failure, keep those that also explain later cases.
 
     Runs at most `extra` more cases (student side, then `judge.consistent`): a mistake whose
@@ -120,7 +147,7 @@ def _narrow(exercise, fn, verdict, later, device, budget, seed, extra: int = 16)
     for case in later[:extra]:
         if len(keys) == 1 or case.error:
             break
-        outputs = student.call(exercise, fn, case, device, budget)
+        outputs = side.call(exercise, fn, case, device, budget)
         keys = consistent(exercise, case, outputs, keys, device=device) or keys
     if len(keys) == len(verdict.causes):
         return verdict
@@ -129,13 +156,22 @@ def _narrow(exercise, fn, verdict, later, device, budget, seed, extra: int = 16)
     return Verdict(False, f"{problem}\n  Likely cause: {cause}", keys[0], False, tuple((k, texts[k]) for k in keys))
 
 
-def _failing_helper(exercise, fn, device):
+def _failing_helper(exercise, fn, device, side=_Local):
     """(name, failed CheckResult) of the student's own helper exercise that `fn` calls and that fails, or None.
 
     A helper is another exercise listed in `exercise.helpers` (conv2d lists pad2d),
     looked up in the student's function's globals (the notebook's namespace) and
     called by name in its code.
     """
+    if side.helpers is not None:  # note: the student's namespace is in the kernel: ask it
+        for h, proxy in side.helpers(exercise, fn):
+            try:
+                result = run_check(h, fn, device=device, side=proxy, reproduce=False)
+            except Exception:  # noqa: BLE001 - never let the helper's check break the main verdict
+                continue
+            if not result.passed:
+                return h, result
+        return None
     names = set(getattr(getattr(fn, "__code__", None), "co_names", ()))
     glob = getattr(fn, "__globals__", {}) or {}
     for h in exercise.helpers:
