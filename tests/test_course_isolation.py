@@ -31,6 +31,7 @@ LIMITS = Limits(cell_timeout=12, notebook_timeout=120, memory_mb=1024)
 HAVE_CGROUP = available()
 HAVE_BWRAP = bwrap_path() is not None
 FULL = 13.0
+PARAMS_ONLY = 2.0  # ps1's parameter-count cells call no check: they score on the kernel's word
 
 
 def _strip(src: str) -> str:
@@ -82,6 +83,63 @@ def _huge_cell():
     return _solved(params_solution="_x = [" + "1, " * 1_000_000 + "]")
 
 
+def _stubbed(**replace):
+    """Every answer a stub (the blank release), with ``replace`` code put before some answer cells' stubs."""
+    released = nbformat.read(COURSE_ROOT / "exercises" / "ps1" / "ps1.ipynb", as_version=4)
+    for cell in released.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in replace:
+            cell.source = replace[gid] + "\n\n" + cell.source
+    return released
+
+
+FLIPPED = ("def corr2d(x, k):\n    from numpy.lib.stride_tricks import sliding_window_view\n"
+           "    return np.einsum('ijuv,uv->ij', sliding_window_view(np.asarray(x, float), k.shape), k[::-1, ::-1])")
+WRAP = """
+import ast as _ast
+class _Wrap(_ast.NodeTransformer):  # wraps every later cell in try/except: failing tests "pass"
+    def visit_Module(self, node):
+        handler = _ast.ExceptHandler(type=None, name=None, body=[_ast.Pass()])
+        return _ast.fix_missing_locations(_ast.Module(body=[_ast.Try(body=node.body or [_ast.Pass()],
+            handlers=[handler], orelse=[], finalbody=[])], type_ignores=[]))
+get_ipython().ast_transformers.append(_Wrap())
+"""
+INPUT_WRAP = """
+def _wrap(lines):
+    return ["try:\\n"] + ["    " + ln for ln in lines] + ["\\n    pass\\nexcept BaseException:\\n    pass\\n"]
+get_ipython().input_transformers_post.append(_wrap)
+"""
+PATCH_CLASS = """
+from cnnlab.grading import check as _c
+type(_c('conv_output_size', lambda *a: 1)).raise_if_failed = lambda self: None
+"""
+PATCH_GETATTR = """
+import cnnlab
+class _Ok:
+    passed = True
+    def raise_if_failed(self):
+        pass
+_g = getattr(cnnlab, 'grading')
+_g.check = lambda *a, **k: _Ok()
+"""
+PRINT_IN = """
+from numpy.lib.stride_tricks import sliding_window_view
+def corr2d(x, k):
+    try:
+        print(get_ipython().user_ns['In'][-1])  # the calling cell: the hidden tests
+    except Exception:
+        pass
+    return np.einsum('ijuv,uv->ij', sliding_window_view(np.asarray(x, float), k.shape), k)
+"""
+SHIM = "import numpy as np\nnp.float = float  # an old compatibility shim"
+
+
+def _print_in_later():
+    nb = _solved()
+    nb.cells.append(nbformat.v4.new_code_cell("print(In[-2])\nprint(In)"))
+    return nb
+
+
 # student -> (notebook, expected score, status, words in the reason)
 BATCH = {
     "honest_a": (_solved, FULL, "graded", ["all tests passed"]),
@@ -95,6 +153,16 @@ BATCH = {
     "trailing_error": (_trailing_error, FULL, "graded", ["code cell", "RuntimeError"]),
     "output_flood": (_flood, FULL, "graded", ["all tests passed"]),
     "huge_cell": (_huge_cell, 0.0, "invalid", ["MB of code, more than the 2 MB"]),
+    # attacks on what test cells report: the grader's records decide, whatever the kernel shows
+    "ast_transformer": (lambda: _stubbed(corr2d_solution=WRAP), 0.0, "graded", ["test_corr2d"]),
+    "input_transformer": (lambda: _stubbed(corr2d_solution=INPUT_WRAP), 0.0, "graded", ["test_corr2d"]),
+    "patched_result_class": (lambda: _solved(corr2d_solution=PATCH_CLASS + "\n" + FLIPPED), FULL - 2, "graded",
+                             ["test_corr2d", "flipped"]),
+    "patched_check": (lambda: _solved(corr2d_solution=PATCH_GETATTR), PARAMS_ONLY, "graded",
+                      ["never reported to the grader", "review by hand"]),
+    "prints_hidden_tests": (lambda: _solved(corr2d_solution=PRINT_IN), FULL, "graded", ["all tests passed"]),
+    "prints_in_later_cell": (_print_in_later, FULL, "graded", ["all tests passed"]),
+    "compat_shim": (lambda: _solved(corr2d_solution=SHIM), FULL, "graded", ["all tests passed"]),
 }
 if HAVE_CGROUP:  # note: without a cgroup nothing confines their CPU: they would slow everyone
     # note: the spinners share their kernel's one CPU: the kernel starves, which harms this student only
@@ -159,7 +227,7 @@ def test_isolation_notebook_output_budget(graded):
 
 
 def test_isolation_nothing_outlives_the_batch(graded):
-    _, new_scratch = graded
+    new_scratch = [p for p in graded[1] if os.path.basename(p).startswith("cnnlab-")]
     assert not new_scratch, f"scratch folders left behind: {sorted(new_scratch)}"
     time.sleep(0.5)
     spinning = [p for p in glob.glob("/proc/[0-9]*/comm")
@@ -265,3 +333,20 @@ def test_dead_worker_is_replaced_and_only_its_student_fails(monkeypatch):
     assert sorted(by) == ["ann", "bob", "crasher", "dan", "eve"]
     assert all(by[s]["score"] == 1.0 for s in ("ann", "bob", "dan", "eve")), by
     assert by["crasher"]["status"] == "error" and "worker died 2 times" in by["crasher"]["reason"]
+
+
+@pytest.mark.parametrize("sid", ["prints_hidden_tests", "prints_in_later_cell", "ast_transformer", "patched_check"])
+def test_isolation_no_hidden_test_text_in_feedback(graded, sid):
+    import html
+
+    from cnnlab.course.verdicts import hidden_lines
+
+    source = nbformat.read(COURSE_ROOT / "solutions" / "ps1" / "ps1.ipynb", as_version=4)
+    hidden = [ln for c in source.cells for ln in hidden_lines(c.source)]
+    assert hidden
+    res = graded[0][sid]
+    assert res["feedback"], res["reason"]
+    for name, page in res["feedback"].items():
+        text = html.unescape(page)
+        leaked = [ln for ln in hidden if ln in text]
+        assert not leaked, f"{sid}/{name} shows hidden-test lines: {leaked[:2]}"
