@@ -10,6 +10,7 @@ API), ``autograded/``, ``feedback/`` and ``grades.csv``.
 from __future__ import annotations
 
 import csv
+import json
 import dataclasses
 import hashlib
 import re
@@ -156,6 +157,7 @@ def _record(root: Path, res: dict) -> None:
                 grade.needs_manual_grade = False
         gb.db.commit()
         res["max_score"] = res["max_score"] or float(sub.max_score)
+    verdicts = res.get("verdicts")
     for kind, items in (("autograded", res["notebooks"]), ("feedback", res["feedback"])):
         folder = root / kind / sid / a
         if folder.exists():
@@ -163,6 +165,10 @@ def _record(root: Path, res: dict) -> None:
         for name, text in items.items():
             folder.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(text, encoding="utf-8")
+        if kind == "autograded" and verdicts is not None:
+            # note: the grader's own records (cell, exercise, passed, mistake key, message), for reports
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "verdicts.json").write_text(json.dumps(verdicts, indent=1), encoding="utf-8")
 
 
 def format_table(results: list[dict]) -> str:

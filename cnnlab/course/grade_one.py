@@ -411,6 +411,7 @@ def _driver(spec_path: str) -> int:
         server.stop()
     timing = {"autograde": round(time.monotonic() - t0, 2)}
     verdict["notes"] = verdict.get("notes", []) + sorted(set(server.notes))
+    verdict_log = server.log
     course = scratch / "course"
     if not auto.get("success"):
         lines = [ln.strip() for ln in (auto.get("error") or "").splitlines() + (auto.get("log") or "").splitlines()
@@ -453,6 +454,7 @@ def _driver(spec_path: str) -> int:
         result = dict(status=status, reason=reason, summary=summary, score=score, max_score=max_score, grades=grades,
                       notebooks=notebooks, feedback=feedback, precheck_notes=verdict.get("notes", []))
     result["timing"] = timing
+    result["verdicts"] = verdict_log
     (scratch / "result.json").write_text(json.dumps(result))
     return 0
 

@@ -65,6 +65,7 @@ class VerdictServer:
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.served = 0
+        self.log: list[dict] = []  # every verdict, with its cell: the grader's records for reports
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(_MAX_CONNECTIONS)
         self._sock = None
@@ -135,6 +136,7 @@ class VerdictServer:
         def record(rec):
             with self._lock:
                 cell.records.append(rec)
+                self.log.append({"cell": cell.grade_id, **rec})
 
         try:
             with conn:
