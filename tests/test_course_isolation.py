@@ -27,19 +27,31 @@ from cnnlab.course.sandbox import bwrap_path
 
 pytestmark = [pytest.mark.ps1, pytest.mark.slow]
 TOKEN = uuid.uuid4().hex[:6]
-LIMITS = Limits(cell_timeout=12, notebook_timeout=120, memory_mb=1024)
+LIMITS = Limits(cell_timeout=30, notebook_timeout=240, memory_mb=1024)
 HAVE_CGROUP = available()
 HAVE_BWRAP = bwrap_path() is not None
 FULL = 13.0
-PARAMS_ONLY = 2.0  # ps1's parameter-count cells call no check: they score on the kernel's word
+
+
+def _points_without_checks() -> float:
+    """Points of ps1's test cells that call no grader check (they score on the kernel's word)."""
+    from cnnlab.course.verdicts import expected_checks
+
+    nb = nbformat.read(COURSE_ROOT / "solutions" / "ps1" / "ps1.ipynb", as_version=4)
+    return float(sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
+                     if c.metadata.get("nbgrader", {}).get("grade") and not expected_checks(c.source)))
+
+
+PARAMS_ONLY = _points_without_checks()
 
 
 def _strip(src: str) -> str:
     return "\n".join(ln for ln in src.splitlines() if not re.match(r"\s*### (BEGIN|END) SOLUTION", ln))
 
 
-def _solved(**replace) -> nbformat.NotebookNode:
-    """The released ps1 with every answer cell filled from the source (or from ``replace``)."""
+def _solved(_only=False, **replace) -> nbformat.NotebookNode:
+    """The released ps1 with every answer cell filled from the source, after the code in ``replace``
+    (instead of the source's answer with ``_only``)."""
     released = nbformat.read(COURSE_ROOT / "exercises" / "ps1" / "ps1.ipynb", as_version=4)
     source = nbformat.read(COURSE_ROOT / "solutions" / "ps1" / "ps1.ipynb", as_version=4)
     answers = {c.metadata["nbgrader"]["grade_id"]: _strip(c.source) for c in source.cells
@@ -47,7 +59,10 @@ def _solved(**replace) -> nbformat.NotebookNode:
     for cell in released.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in answers:
-            cell.source = replace.get(gid, "") + ("\n\n" if gid in replace else "") + answers[gid]
+            if _only and gid in replace:
+                cell.source = replace[gid]
+            else:
+                cell.source = replace.get(gid, "") + ("\n\n" if gid in replace else "") + answers[gid]
     return released
 
 
@@ -154,12 +169,14 @@ BATCH = {
     "output_flood": (_flood, FULL, "graded", ["all tests passed"]),
     "huge_cell": (_huge_cell, 0.0, "invalid", ["MB of code, more than the 2 MB"]),
     # attacks on what test cells report: the grader's records decide, whatever the kernel shows
-    "ast_transformer": (lambda: _stubbed(corr2d_solution=WRAP), 0.0, "graded", ["test_corr2d"]),
-    "input_transformer": (lambda: _stubbed(corr2d_solution=INPUT_WRAP), 0.0, "graded", ["test_corr2d"]),
-    "patched_result_class": (lambda: _solved(corr2d_solution=PATCH_CLASS + "\n" + FLIPPED), FULL - 2, "graded",
-                             ["test_corr2d", "flipped"]),
+    "ast_transformer": (lambda: _stubbed(corr2d_solution=WRAP), PARAMS_ONLY, "graded",
+                        ["test_corr2d", "raised NotImplementedError"]),
+    "input_transformer": (lambda: _stubbed(corr2d_solution=INPUT_WRAP), PARAMS_ONLY, "graded",
+                          ["test_corr2d", "raised NotImplementedError"]),
+    "patched_result_class": (lambda: _solved(True, corr2d_solution=PATCH_CLASS + "\n" + FLIPPED), FULL - 2,
+                             "graded", ["test_corr2d", "flipped"]),
     "patched_check": (lambda: _solved(corr2d_solution=PATCH_GETATTR), PARAMS_ONLY, "graded",
-                      ["never reported to the grader", "review by hand"]),
+                      ["never reported to the grader"]),
     "prints_hidden_tests": (lambda: _solved(corr2d_solution=PRINT_IN), FULL, "graded", ["all tests passed"]),
     "prints_in_later_cell": (_print_in_later, FULL, "graded", ["all tests passed"]),
     "compat_shim": (lambda: _solved(corr2d_solution=SHIM), FULL, "graded", ["all tests passed"]),
@@ -167,7 +184,7 @@ BATCH = {
 if HAVE_CGROUP:  # note: without a cgroup nothing confines their CPU: they would slow everyone
     # note: the spinners share their kernel's one CPU: the kernel starves, which harms this student only
     BATCH["setsid_spinners"] = (lambda: _solved(corr2d_solution=SPINNERS), 0.0, "stuck",
-                                ["test_corr2d", "processes it started"])
+                                ["processes it started"])
 
 
 @pytest.fixture(scope="module")
