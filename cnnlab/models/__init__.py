@@ -2,12 +2,15 @@
 
 - `small`: the seed decks' small networks (ConvNet39, LeNet-5, SmallCNN,
   MNIST-1D nets) and the helpers `count_params`, `output_shapes`.
+- `dense`: networks that output more than a class (lecture 9): `GridDetector`,
+  `TinyUNet`, `Denoiser`, `SteeringNet`.
 
 Every model documents its input shape and parameter count; the counts are
 checked in `tests/test_models.py`.
 """
 from __future__ import annotations
 
+from cnnlab.models.dense import Denoiser, GridDetector, SteeringNet, TinyUNet
 from cnnlab.models.small import (
     ConvNet39,
     LeNet5,
@@ -26,4 +29,8 @@ __all__ = [
     "SmallCNN",
     "MNIST1DMLP",
     "MNIST1DConvNet",
+    "GridDetector",
+    "TinyUNet",
+    "Denoiser",
+    "SteeringNet",
 ]
