@@ -2,6 +2,9 @@
 
 - `small`: the seed decks' small networks (ConvNet39, LeNet-5, SmallCNN,
   MNIST-1D nets) and the helpers `count_params`, `output_shapes`.
+- `blocks`: the references of the ps3/ps4 torch exercises: `mnist1d_cnn()`
+  (a plain nn.Sequential, keys ``0.*, 2.*, 4.*, 7.*``) and ResNet's
+  `BasicBlock`/`basic_block`, `Bottleneck`/`bottleneck` with torchvision's keys.
 - `dense`: networks that output more than a class (lecture 9): `GridDetector`,
   `TinyUNet`, `Denoiser`, `SteeringNet`.
 
@@ -10,6 +13,7 @@ checked in `tests/test_models.py`.
 """
 from __future__ import annotations
 
+from cnnlab.models.blocks import BasicBlock, Bottleneck, basic_block, bottleneck, mnist1d_cnn
 from cnnlab.models.dense import Denoiser, GridDetector, SteeringNet, TinyUNet
 from cnnlab.models.small import (
     ConvNet39,
@@ -29,6 +33,11 @@ __all__ = [
     "SmallCNN",
     "MNIST1DMLP",
     "MNIST1DConvNet",
+    "mnist1d_cnn",
+    "BasicBlock",
+    "basic_block",
+    "Bottleneck",
+    "bottleneck",
     "GridDetector",
     "TinyUNet",
     "Denoiser",
