@@ -139,25 +139,31 @@ def plot_rcnn_family():
 
 
 def plot_encoder_decoder():
-    """FCN-style (no skips) vs U-Net (concatenated skips) as stacked feature-map blocks."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    sizes = [(32, "32×32\n8 ch"), (16, "16×16\n16 ch"), (8, "8×8\n32 ch")]
+    """FCN-style (no skips) vs U-Net (concatenated skips): feature maps down, then up."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    levels = [(1.0, "32×32"), (0.6, "16×16"), (0.35, "8×8")]  # block height ~ spatial size
     for ax, skip in zip(axes, (False, True)):
-        for i, (s, text) in enumerate(sizes):
-            h = s / 32 * 2.2
-            enc_x, dec_x = 0.6 * i + 0.3, 4.2 - 0.6 * i
-            ax.add_patch(Rectangle((enc_x, 2.6 - h), 0.3, h, facecolor="#dde8f7", edgecolor="0.3"))
-            ax.text(enc_x + 0.15, 2.6 - h - 0.1, text, ha="center", va="top", fontsize=7)
-            if i < 2:
-                ax.add_patch(Rectangle((dec_x, 2.6 - h), 0.3, h, facecolor="#e3f2dc", edgecolor="0.3"))
-                _arrow(ax, (enc_x + 0.3, 2.4 - h), (enc_x + 0.6, 2.4 - h / 2 - 0.1 if i < 2 else 0))
-                _arrow(ax, (dec_x - 0.3, 2.4 - h / 2 - 0.1), (dec_x, 2.4 - h))
-                if skip:
-                    _arrow(ax, (enc_x + 0.3, 2.6 - h / 2), (dec_x, 2.6 - h / 2), "copy + concatenate")
-        ax.text(0.9, -0.45, "encoder: conv + ReLU + max pool", ha="center", fontsize=8)
-        ax.text(3.9, -0.45, "decoder: transposed conv + conv", ha="center", fontsize=8)
-        ax.set_title("U-Net: skip connections" if skip else "FCN-style: no skips (upsample the coarse map)")
-        ax.set_xlim(0, 4.8)
-        ax.set_ylim(-0.7, 2.8)
+        def centre(i, side):  # side: 0 encoder, 1 decoder
+            x = 2.0 if i == 2 else (0.4 + 0.8 * i if side == 0 else 3.6 - 0.8 * i)
+            return x, 2.4 - 0.95 * i
+        for i, (h, text) in enumerate(levels):
+            for side in ((0,) if i == 2 else (0, 1)):
+                x, y = centre(i, side)
+                color = "#dde8f7" if side == 0 and i < 2 else ("#f3e6c8" if i == 2 else "#e3f2dc")
+                ax.add_patch(Rectangle((x - 0.12, y - h / 2), 0.24, h, facecolor=color, edgecolor="0.3"))
+                ax.text(x, y - h / 2 - 0.05, text, ha="center", va="top", fontsize=7)
+        for i in range(2):
+            (xe, ye), (xd, yd) = centre(i, 0), centre(i, 1)
+            (xe2, ye2), (xd2, yd2) = centre(i + 1, 0), centre(i + 1, 1)
+            _arrow(ax, (xe + 0.12, ye - 0.2), (xe2 - 0.12, ye2 + 0.05), "pool")
+            _arrow(ax, (xd2 + 0.12, yd2 + 0.05), (xd - 0.12, yd - 0.2), "up")
+            if skip:
+                _arrow(ax, (xe + 0.12, ye + 0.25), (xd - 0.12, yd + 0.25), "copy + concatenate")
+        ax.text(2.0, -0.55, "encoder: conv + ReLU + max pool → decoder: transposed conv + conv",
+                ha="center", fontsize=8)
+        ax.set_title("U-Net: skip connections at every scale" if skip else
+                     "FCN-style: no skips (upsample the coarse map)")
+        ax.set_xlim(-0.2, 4.2)
+        ax.set_ylim(-0.8, 3.0)
         ax.axis("off")
     return fig
