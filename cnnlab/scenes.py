@@ -86,7 +86,11 @@ def _check(n, size, r_range):
 
 def make_scenes(n: int = 1000, size: int = 32, *, objects=(1, 4), radius=(2, 6), noise: float = 0.1,
                 contrast=(0.3, 1.0), seed: int = 0) -> Scenes:
-    """Grey images with a few non-overlapping filled shapes, for detection and segmentation.
+    """Grey images with a few filled shapes, for detection and segmentation.
+
+    Shapes never touch (a one-pixel gap, diagonals included), so every mask
+    is one blob and, since each shape contains its centre pixel, no two box
+    centres fall in the same 4×4 cell; boxes of a disk or triangle may overlap.
 
     Args:
         n: number of images N.
