@@ -12,16 +12,7 @@ from cnnlab.detection import (GridLoss, average_precision, batched_nms, decode_g
 from cnnlab.functional import box_iou
 from cnnlab.models import GridDetector
 
-pytestmark = pytest.mark.lec9
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids two threads spinning against each other on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.lec9, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def _logits_from_target(t, big=30.0):

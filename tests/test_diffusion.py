@@ -10,16 +10,7 @@ from cnnlab.data import make_scenes
 from cnnlab.diffusion import add_noise, fit_denoiser, sample, sigma_schedule
 from cnnlab.models import Denoiser
 
-pytestmark = pytest.mark.lec9
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids two threads spinning against each other on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.lec9, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def test_add_noise_per_image_levels():

@@ -12,16 +12,7 @@ from cnnlab.models import Denoiser, GridDetector, SteeringNet, TinyUNet, count_p
 from cnnlab.shapes import receptive_field
 from cnnlab.train import fit, make_loader
 
-pytestmark = pytest.mark.lec9
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids two threads spinning against each other on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.lec9, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def test_grid_detector_shapes_and_count():
