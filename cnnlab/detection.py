@@ -44,7 +44,7 @@ def encode_grid(boxes, labels, size: int, grid: int, num_classes: int) -> torch.
     area = torch.zeros(len(boxes), grid, grid)  # area of the box each cell holds so far
     for n, (b, lab) in enumerate(zip(boxes, labels)):
         b = np.asarray(b, np.float64).reshape(-1, 4)  # (n_i, 4)
-        for (x1, y1, x2, y2), k in zip(b, np.asarray(lab).reshape(-1)):
+        for (x1, y1, x2, y2), k in zip(b, np.asarray(lab).reshape(-1)):  # labels (n_i,)
             if not 0 <= k < num_classes:
                 raise ValueError(f"label {k} of image {n} is outside 0..{num_classes - 1}")
             cx, cy = (x1 + x2) / 2 / cell, (y1 + y2) / 2 / cell  # centre in cell units
@@ -188,6 +188,7 @@ def match_detections(boxes, scores, labels, gt_boxes, gt_labels, iou_threshold: 
     """
     from cnnlab.functional import box_iou
 
+    # (M, 4) and (G, 4), also for empty inputs
     boxes, gt_boxes = np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(gt_boxes, np.float64).reshape(-1, 4)
     tp = np.zeros(len(boxes), bool)
     if len(boxes) == 0 or len(gt_boxes) == 0:

@@ -62,7 +62,7 @@ def _scene(rng, size, kinds, r_range, tries=100):
                 boxes.append((x1, y1, x2, y2))
                 kept.append(kind)
                 break
-    return inst, np.array(boxes, np.float32).reshape(-1, 4), kept
+    return inst, np.array(boxes, np.float32).reshape(-1, 4), kept  # (n_kept, 4) even when empty
 
 
 def _render(rng, inst, n_obj, noise, contrast):
