@@ -5,6 +5,8 @@
 - `blocks`: the references of the ps3/ps4 torch exercises: `mnist1d_cnn()`
   (a plain nn.Sequential, keys ``0.*, 2.*, 4.*, 7.*``) and ResNet's
   `BasicBlock`/`basic_block`, `Bottleneck`/`bottleneck` with torchvision's keys.
+- `dense`: networks that output more than a class (lecture 9): `GridDetector`,
+  `TinyUNet`, `Denoiser`, `SteeringNet`.
 
 Every model documents its input shape and parameter count; the counts are
 checked in `tests/test_models.py`.
@@ -12,6 +14,7 @@ checked in `tests/test_models.py`.
 from __future__ import annotations
 
 from cnnlab.models.blocks import BasicBlock, Bottleneck, basic_block, bottleneck, mnist1d_cnn
+from cnnlab.models.dense import Denoiser, GridDetector, SteeringNet, TinyUNet
 from cnnlab.models.small import (
     ConvNet39,
     LeNet5,
@@ -35,4 +38,8 @@ __all__ = [
     "basic_block",
     "Bottleneck",
     "bottleneck",
+    "GridDetector",
+    "TinyUNet",
+    "Denoiser",
+    "SteeringNet",
 ]
