@@ -1,30 +1,20 @@
-"""cnnlab.models.mnist1d: the seed's MNIST-1D table, the course net and the digits LeNet."""
+"""cnnlab.models.mnist1d: the course net and the digits LeNet (the seed net's table: tests/test_blocks.py)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from cnnlab.models import (DigitsLeNet, MNIST1DConvNet, MNIST1DCourseNet, count_params, mnist1d_convnet,
+from cnnlab.models import (DigitsLeNet, MNIST1DConvNet, MNIST1DCourseNet, count_params, mnist1d_cnn,
                            output_shapes)
 from cnnlab.shapes import conv2d_params, linear_params
 
 pytestmark = pytest.mark.lec5
 
 
-def test_mnist1d_convnet_reproduces_seed_table():
-    m = mnist1d_convnet()
-    rows = output_shapes(m, (100, 1, 40))
-    assert [r[1] for r in rows] == ["Conv1d", "ReLU"] * 3 + ["Flatten", "Linear"]
-    assert [r[2] for r in rows] == [(100, 15, 19)] * 2 + [(100, 15, 9)] * 2 + [(100, 15, 4)] * 2 + [
-        (100, 60), (100, 10)]
-    assert [r[3] for r in rows] == [60, 0, 690, 0, 690, 0, 0, 610]
-    assert count_params(m) == 2050 == count_params(MNIST1DConvNet())
-
-
-def test_mnist1d_convnet_same_function_as_small_module():
+def test_mnist1d_cnn_same_function_as_small_module():
     torch.manual_seed(0)
     a = MNIST1DConvNet()
-    b = mnist1d_convnet()
+    b = mnist1d_cnn()
     b.load_state_dict(a.net.state_dict())
     x = torch.randn(3, 40)
     torch.testing.assert_close(a(x), b(x[:, None]))

@@ -2,8 +2,11 @@
 
 - `small`: the seed decks' small networks (ConvNet39, LeNet-5, SmallCNN,
   MNIST-1D nets) and the helpers `count_params`, `output_shapes`.
-- `mnist1d`: the networks trained in lectures 5-6 (the seed's MNIST-1D net
-  as a flat `nn.Sequential`, a small course net, a LeNet for 8×8 digits).
+- `blocks`: the references of the ps3/ps4 torch exercises: `mnist1d_cnn()`
+  (a plain nn.Sequential, keys ``0.*, 2.*, 4.*, 7.*``) and ResNet's
+  `BasicBlock`/`basic_block`, `Bottleneck`/`bottleneck` with torchvision's keys.
+- `mnist1d`: networks trained in lectures 5-6 (a small course net for
+  MNIST-1D, a LeNet for 8×8 digits; the seed's net is `mnist1d_cnn`).
 - `inside`: looking inside a trained network (activations, saliency,
   occlusion, activation maximisation).
 
@@ -12,6 +15,7 @@ checked in `tests/test_models.py` and `tests/test_mnist1d.py`.
 """
 from __future__ import annotations
 
+from cnnlab.models.blocks import BasicBlock, Bottleneck, basic_block, bottleneck, mnist1d_cnn
 from cnnlab.models.inside import (
     activation_maximization,
     occlusion,
@@ -19,7 +23,7 @@ from cnnlab.models.inside import (
     saliency,
     top_activating,
 )
-from cnnlab.models.mnist1d import DigitsLeNet, MNIST1DCourseNet, mnist1d_convnet
+from cnnlab.models.mnist1d import DigitsLeNet, MNIST1DCourseNet
 from cnnlab.models.small import (
     ConvNet39,
     LeNet5,
@@ -38,7 +42,11 @@ __all__ = [
     "SmallCNN",
     "MNIST1DMLP",
     "MNIST1DConvNet",
-    "mnist1d_convnet",
+    "mnist1d_cnn",
+    "BasicBlock",
+    "basic_block",
+    "Bottleneck",
+    "bottleneck",
     "MNIST1DCourseNet",
     "DigitsLeNet",
     "record_activations",

@@ -1,47 +1,15 @@
 """Networks trained in lectures 5 and 6: MNIST-1D and 8×8 digits.
 
-The seed's own MNIST-1D networks (`MNIST1DConvNet`, 2,050 parameters, and
-`MNIST1DMLP`, 150,185) live in `cnnlab.models.small`; this module adds the
-plain `nn.Sequential` form of the seed network (so torchinfo prints the
-seed's table row for row), a small course network that aims higher, and a
-LeNet-style 2-D network for scikit-learn's 8×8 digits.
+The seed's own MNIST-1D networks (`MNIST1DConvNet` / `mnist1d_cnn`, 2,050
+parameters, and `MNIST1DMLP`, 150,185) live in `cnnlab.models.small` and
+`cnnlab.models.blocks`; this module adds a small course network that aims
+higher and a LeNet-style 2-D network for scikit-learn's 8×8 digits.
 """
 from __future__ import annotations
 
 from torch import nn
 
-from cnnlab.shapes import conv_output_size
-
-__all__ = ["mnist1d_convnet", "MNIST1DCourseNet", "DigitsLeNet"]
-
-
-def mnist1d_convnet(channels: int = 15, in_features: int = 40, num_classes: int = 10) -> nn.Sequential:
-    """Seed 002's MNIST-1D network as one flat `nn.Sequential`.
-
-    Conv1d(1→15, k=3, s=2) → ReLU → Conv1d(15→15, k=3, s=2) → ReLU →
-    Conv1d(15→15, k=3, s=2) → ReLU → Flatten → Linear(60→10). With a batch
-    of 100 the outputs are [100, 15, 19], [100, 15, 9], [100, 15, 4],
-    [100, 60] and [100, 10]; 60 + 690 + 690 + 610 = 2,050 parameters. The
-    softmax of the slide is inside the cross-entropy loss.
-
-    Args:
-        channels: channels of each conv layer. Default: 15.
-        in_features: signal length L. Default: 40.
-        num_classes: outputs. Default: 10.
-
-    Returns:
-        A module mapping (N, 1, L) to (N, num_classes) logits.
-    """
-    n = in_features
-    for _ in range(3):
-        n = conv_output_size(n, 3, stride=2)  # 40 → 19 → 9 → 4
-    return nn.Sequential(
-        nn.Conv1d(1, channels, kernel_size=3, stride=2), nn.ReLU(),
-        nn.Conv1d(channels, channels, kernel_size=3, stride=2), nn.ReLU(),
-        nn.Conv1d(channels, channels, kernel_size=3, stride=2), nn.ReLU(),
-        nn.Flatten(),  # (N, channels, 4) → (N, channels*4)
-        nn.Linear(channels * n, num_classes),
-    )
+__all__ = ["MNIST1DCourseNet", "DigitsLeNet"]
 
 
 class MNIST1DCourseNet(nn.Sequential):
