@@ -83,3 +83,12 @@ def test_activation_maximization_aligns_with_weights_and_keeps_params():
     xc = activation_maximization(conv, (1, 8), unit=1, layer="0", steps=50)
     assert xc.shape == (1, 8)
     assert conv(xc[None])[0, 1].mean() > conv(torch.zeros(1, 1, 8))[0, 1].mean()
+
+
+def test_activation_maximization_log_softmax_targets_the_class():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Flatten(), nn.Linear(6, 3))
+    x = activation_maximization(m, (1, 6), unit=1, steps=300, lr=0.05, l2=0.01, log_softmax=True)
+    with torch.no_grad():
+        p = m(x[None]).softmax(1)[0]
+    assert int(p.argmax()) == 1 and p[1] > 0.5  # a softmax over 3 classes starts at 1/3

@@ -148,11 +148,15 @@ def occlusion(model: nn.Module, x, target: int, window, stride=1, fill: float = 
 
 
 def activation_maximization(model: nn.Module, shape, unit: int, layer: str | None = None, *, steps: int = 200,
-                            lr: float = 0.05, l2: float = 1e-2, seed: int = 0) -> torch.Tensor:
+                            lr: float = 0.05, l2: float = 1e-2, log_softmax: bool = False,
+                            seed: int = 0) -> torch.Tensor:
     """An input that maximises one unit, found by gradient ascent on the input.
 
     Maximises ``mean(activation of channel `unit`) − l2 · ‖x‖²`` (the L2 term
-    keeps the input in a plausible range), starting from small noise.
+    keeps the input in a plausible range), starting from small noise. For
+    class scores, ``log_softmax=True`` maximises log p(unit) instead of the
+    logit: the logit of a ReLU network grows without bound along many
+    directions, often raising other classes' logits more.
 
     Args:
         model: the network; its parameters are not changed.
@@ -160,6 +164,8 @@ def activation_maximization(model: nn.Module, shape, unit: int, layer: str | Non
         unit: class index (layer None) or channel of `layer`.
         layer: name of a module in ``model.named_modules()``; None means the
             output logits.
+        log_softmax: with ``layer=None``, maximise the log-probability of
+            class `unit` rather than its logit. Default: False.
         steps: Adam steps. Default: 200.
         lr: step size. Default: 0.05.
         l2: weight of the L2 penalty. Default: 1e-2.
@@ -183,7 +189,10 @@ def activation_maximization(model: nn.Module, shape, unit: int, layer: str | Non
     try:
         for _ in range(steps):
             out = model(x[None])
-            act = out[0, unit] if layer is None else store["out"][0, unit].mean()
+            if layer is not None:
+                act = store["out"][0, unit].mean()
+            else:
+                act = out.log_softmax(dim=1)[0, unit] if log_softmax else out[0, unit]
             loss = -act + l2 * (x ** 2).sum()
             opt.zero_grad()
             loss.backward()
