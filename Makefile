@@ -52,6 +52,7 @@ bench: venv
 	$(PY) bench/conv.py
 	$(PY) bench/grading.py
 	$(PY) bench/autograde.py
+	$(PY) bench/train_mnist1d.py
 
 clean:
 	rm -rf build _build submitted autograded feedback gradebook.db grades.csv demo_class

@@ -8,13 +8,27 @@
 - `dense`: networks that output more than a class (lecture 9): `GridDetector`,
   `TinyUNet`, `Denoiser`, `SteeringNet`.
 
+- `mnist1d`: networks trained in lectures 5-6 (a small course net for
+  MNIST-1D, a LeNet for 8×8 digits; the seed's net is `mnist1d_cnn`).
+- `inside`: looking inside a trained network (activations, saliency,
+  occlusion, activation maximisation).
+
 Every model documents its input shape and parameter count; the counts are
-checked in `tests/test_models.py`.
+checked in `tests/test_models.py` and `tests/test_mnist1d.py`.
 """
 from __future__ import annotations
 
 from cnnlab.models.blocks import BasicBlock, Bottleneck, basic_block, bottleneck, mnist1d_cnn
 from cnnlab.models.dense import Denoiser, GridDetector, SteeringNet, TinyUNet
+
+from cnnlab.models.inside import (
+    activation_maximization,
+    occlusion,
+    record_activations,
+    saliency,
+    top_activating,
+)
+from cnnlab.models.mnist1d import DigitsLeNet, MNIST1DCourseNet
 from cnnlab.models.small import (
     ConvNet39,
     LeNet5,
@@ -42,4 +56,12 @@ __all__ = [
     "TinyUNet",
     "Denoiser",
     "SteeringNet",
+
+    "MNIST1DCourseNet",
+    "DigitsLeNet",
+    "record_activations",
+    "top_activating",
+    "saliency",
+    "occlusion",
+    "activation_maximization",
 ]
