@@ -2,12 +2,19 @@
 
 - `small`: the seed decks' small networks (ConvNet39, LeNet-5, SmallCNN,
   MNIST-1D nets) and the helpers `count_params`, `output_shapes`.
+- `classic`: AlexNet, VGG-11/13/16/19, GoogLeNet and its Inception module.
+- `resnet`: BasicBlock, Bottleneck, ResNet-18/34/50/101/152, and `StackNet`
+  (a small plain-or-residual network for experiments).
+- `profile`: parameters and multiply-accumulates counted on the meta device.
 
 Every model documents its input shape and parameter count; the counts are
 checked in `tests/test_models.py`.
 """
 from __future__ import annotations
 
+from cnnlab.models.classic import VGG, VGG_CONFIGS, AlexNet, GoogLeNet, Inception
+from cnnlab.models.profile import count_macs, on_meta, profile
+from cnnlab.models.resnet import RESNET_LAYERS, BasicBlock, Bottleneck, ResNet, StackNet, resnet
 from cnnlab.models.small import (
     ConvNet39,
     LeNet5,
@@ -26,4 +33,18 @@ __all__ = [
     "SmallCNN",
     "MNIST1DMLP",
     "MNIST1DConvNet",
+    "AlexNet",
+    "VGG",
+    "VGG_CONFIGS",
+    "Inception",
+    "GoogLeNet",
+    "BasicBlock",
+    "Bottleneck",
+    "ResNet",
+    "RESNET_LAYERS",
+    "resnet",
+    "StackNet",
+    "on_meta",
+    "count_macs",
+    "profile",
 ]
