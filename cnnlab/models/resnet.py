@@ -157,11 +157,13 @@ class StackNet(nn.Module):
     4·width channels; stride 2 at the start of stages 2 and 3) → global
     average pool → fc; ``depth = 2 · blocks + 2`` weight layers. With
     ``residual=False`` it is the "plain" network of He et al.'s Figure 1.
+    Convolutions start from He (Kaiming) normal initialization.
 
     Args:
         blocks: two-conv blocks in all (at least 3, divisible by 3).
         residual: add the shortcuts. Default: True.
-        batch_norm: BatchNorm after every conv; False replaces it by identity.
+        batch_norm: BatchNorm after every conv; False replaces it by identity
+            (the block convs then have no bias; BatchNorm's shift was their bias).
             Default: True.
         width: channels of the first stage. Default: 16.
         in_channels: input channels. Default: 1.
@@ -190,6 +192,9 @@ class StackNet(nn.Module):
                 for name, child in list(m.named_children()):
                     if isinstance(child, nn.BatchNorm2d):
                         setattr(m, name, nn.Identity())
+        for m in self.features.modules():
+            if isinstance(m, nn.Conv2d):  # He init, as the ResNet paper and torchvision
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes))
         self.depth = 2 * blocks + 2
 
