@@ -3,9 +3,12 @@
 - `small`: the seed decks' small networks (ConvNet39, LeNet-5, SmallCNN,
   MNIST-1D nets) and the helpers `count_params`, `output_shapes`.
 - `classic`: AlexNet, VGG-11/13/16/19, GoogLeNet and its Inception module.
-- `resnet`: BasicBlock, Bottleneck, ResNet-18/34/50/101/152, and `StackNet`
+- `resnet`: ResNet-18/34/50/101/152 from `blocks`' BasicBlock and Bottleneck, and `StackNet`
   (a small plain-or-residual network for experiments).
 - `profile`: parameters and multiply-accumulates counted on the meta device.
+- `blocks`: the references of the ps3/ps4 torch exercises: `mnist1d_cnn()`
+  (a plain nn.Sequential, keys ``0.*, 2.*, 4.*, 7.*``) and ResNet's
+  `BasicBlock`/`basic_block`, `Bottleneck`/`bottleneck` with torchvision's keys.
 
 Every model documents its input shape and parameter count; the counts are
 checked in `tests/test_models.py`.
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 from cnnlab.models.classic import VGG, VGG_CONFIGS, AlexNet, GoogLeNet, Inception
 from cnnlab.models.profile import count_macs, on_meta, profile
-from cnnlab.models.resnet import RESNET_LAYERS, BasicBlock, Bottleneck, ResNet, StackNet, resnet
+from cnnlab.models.blocks import BasicBlock, Bottleneck, basic_block, bottleneck, mnist1d_cnn
+from cnnlab.models.resnet import RESNET_LAYERS, ResNet, StackNet, resnet
 from cnnlab.models.small import (
     ConvNet39,
     LeNet5,
@@ -38,8 +42,6 @@ __all__ = [
     "VGG_CONFIGS",
     "Inception",
     "GoogLeNet",
-    "BasicBlock",
-    "Bottleneck",
     "ResNet",
     "RESNET_LAYERS",
     "resnet",
@@ -47,4 +49,9 @@ __all__ = [
     "on_meta",
     "count_macs",
     "profile",
+    "mnist1d_cnn",
+    "BasicBlock",
+    "basic_block",
+    "Bottleneck",
+    "bottleneck",
 ]

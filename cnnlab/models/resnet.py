@@ -1,4 +1,4 @@
-"""Residual networks (He et al. 2015): basic and bottleneck blocks, ResNet-18 ... 152.
+"""Residual networks (He et al. 2015): ResNet-18 ... 152 from `cnnlab.models.blocks`.
 
 Module and parameter names are torchvision's (``conv1, bn1, layer1.0.conv1,
 ..., downsample.0/1, fc``), so a torchvision ``state_dict`` loads unchanged
@@ -12,81 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["BasicBlock", "Bottleneck", "ResNet", "RESNET_LAYERS", "resnet", "StackNet"]
+from cnnlab.models.blocks import BasicBlock, Bottleneck
 
-
-def _shortcut(c_in, c_out, stride):
-    """1×1 conv + BatchNorm when the shape changes (option B of the paper), else None."""
-    if stride == 1 and c_in == c_out:
-        return None
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
-
-
-class BasicBlock(nn.Module):
-    """Two 3×3 conv + BatchNorm layers and an identity shortcut: ``relu(F(x) + x)``.
-
-    Args:
-        c_in: input channels C_in.
-        c_out: output channels C_out.
-        stride: of the first conv; 2 halves H and W. Default: 1.
-
-    Input (N, C_in, H, W); output (N, C_out, H_out, W_out). When the shape
-    changes, the shortcut is ``downsample`` (1×1 conv, stride, BatchNorm).
-    """
-
-    expansion = 1
-
-    def __init__(self, c_in: int, c_out: int, stride: int = 1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c_out)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c_out)
-        self.downsample = _shortcut(c_in, c_out, stride)
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
-
-
-class Bottleneck(nn.Module):
-    """1×1 (reduce) → 3×3 → 1×1 (expand ×4) with BatchNorm, plus the shortcut.
-
-    The block of ResNet-50/101/152: the 3×3 conv works on `width` channels,
-    a quarter of the output's, which makes a deep block cheap.
-
-    Args:
-        c_in: input channels C_in.
-        width: channels of the 3×3 conv; the output has ``4 · width``.
-        stride: of the 3×3 conv (torchvision's "ResNet v1.5"; the paper strides
-            the first 1×1, same parameters). Default: 1.
-
-    Input (N, C_in, H, W); output (N, 4·width, H_out, W_out).
-    """
-
-    expansion = 4
-
-    def __init__(self, c_in: int, width: int, stride: int = 1):
-        super().__init__()
-        c_out = width * self.expansion
-        self.conv1 = nn.Conv2d(c_in, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, c_out, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(c_out)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = _shortcut(c_in, c_out, stride)
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
+__all__ = ["ResNet", "RESNET_LAYERS", "resnet", "StackNet"]
 
 
 # depth -> (block, blocks per stage) (He et al., Table 1)
