@@ -2,7 +2,7 @@
 
 Submodules: `functional` (numpy operators), `reference` (torch oracle),
 `shapes`, `grading`, `course`, `data`, `models`, `train`, `viz`, `widgets`,
-and lecture 9's `scenes`, `detection`, `segmentation`, `diffusion`.
+and lecture 9's `scenes`, `detection`, `segmentation`, `diffusion`; `pretrained` (lecture 8's checkpoint).
 They are imported on first use, so `import cnnlab` stays fast and does not
 pull in torch until it is needed.
 """
@@ -13,10 +13,12 @@ import importlib
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "device", "functional", "reference", "shapes", "grading",
-           "course", "data", "models", "train", "viz", "widgets", "examples", "scenes", "detection", "segmentation", "diffusion"]
+           "course", "data", "models", "train", "viz", "widgets", "examples", "scenes", "detection", "segmentation",
+           "diffusion", "pretrained"]
 
 _SUBMODULES = {"functional", "reference", "shapes", "grading", "course", "data", "models",
-               "train", "viz", "widgets", "examples", "scenes", "detection", "segmentation", "diffusion"}
+               "train", "viz", "widgets", "examples", "scenes", "detection", "segmentation", "diffusion",
+               "pretrained"}
 
 
 def device():

@@ -2,6 +2,10 @@
 
 - `small`: the seed decks' small networks (ConvNet39, LeNet-5, SmallCNN,
   MNIST-1D nets) and the helpers `count_params`, `output_shapes`.
+- `classic`: AlexNet, VGG-11/13/16/19, GoogLeNet and its Inception module.
+- `resnet`: ResNet-18/34/50/101/152 from `blocks`' BasicBlock and Bottleneck, and `StackNet`
+  (a small plain-or-residual network for experiments).
+- `profile`: parameters and multiply-accumulates counted on the meta device.
 - `blocks`: the references of the ps3/ps4 torch exercises: `mnist1d_cnn()`
   (a plain nn.Sequential, keys ``0.*, 2.*, 4.*, 7.*``) and ResNet's
   `BasicBlock`/`basic_block`, `Bottleneck`/`bottleneck` with torchvision's keys.
@@ -18,6 +22,8 @@ checked in `tests/test_models.py` and `tests/test_mnist1d.py`.
 """
 from __future__ import annotations
 
+from cnnlab.models.classic import VGG, VGG_CONFIGS, AlexNet, GoogLeNet, Inception
+from cnnlab.models.profile import count_macs, on_meta, profile
 from cnnlab.models.blocks import BasicBlock, Bottleneck, basic_block, bottleneck, mnist1d_cnn
 from cnnlab.models.dense import Denoiser, GridDetector, SteeringNet, TinyUNet
 
@@ -29,6 +35,8 @@ from cnnlab.models.inside import (
     top_activating,
 )
 from cnnlab.models.mnist1d import DigitsLeNet, MNIST1DCourseNet
+
+from cnnlab.models.resnet import RESNET_LAYERS, ResNet, StackNet, resnet
 from cnnlab.models.small import (
     ConvNet39,
     LeNet5,
@@ -47,6 +55,18 @@ __all__ = [
     "SmallCNN",
     "MNIST1DMLP",
     "MNIST1DConvNet",
+    "AlexNet",
+    "VGG",
+    "VGG_CONFIGS",
+    "Inception",
+    "GoogLeNet",
+    "ResNet",
+    "RESNET_LAYERS",
+    "resnet",
+    "StackNet",
+    "on_meta",
+    "count_macs",
+    "profile",
     "mnist1d_cnn",
     "BasicBlock",
     "basic_block",
@@ -56,7 +76,6 @@ __all__ = [
     "TinyUNet",
     "Denoiser",
     "SteeringNet",
-
     "MNIST1DCourseNet",
     "DigitsLeNet",
     "record_activations",
