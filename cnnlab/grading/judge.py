@@ -77,7 +77,8 @@ def judge(exercise, case, outputs, expected, *, device=None) -> Verdict:
         return _judge_training(exercise, case, outputs, expected)
     P_raw = exercise.params(case)
     if outputs.timed_out:
-        return Verdict(False, "  Problem: the time limit (for all cases together) ran out during this call; the "
+        limit = "" if outputs.limit is None else f" of {outputs.limit:g} s"
+        return Verdict(False, f"  Problem: the time limit{limit} (for all cases together) ran out during this call; the "
                               "input above is the one that was too slow. Vectorize the inner loops (sum over a "
                               "window with numpy, not element by element).", "time-limit")
     if outputs.forbidden:

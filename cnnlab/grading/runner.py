@@ -63,7 +63,7 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
         for i, case in enumerate(cases, 1):
-            verdict = _run_case(exercise, fn, case, device, budget, seed)
+            verdict = _run_case(exercise, fn, case, device, budget, seed, time_limit)
             if verdict.passed:
                 continue
             where = f"{case.label} (case {i} of {len(cases)}, seed {seed})"
@@ -91,7 +91,7 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
                                    f"{len(cases) - n_worked} feature and random cases; seed {seed}).", len(cases))
 
 
-def _run_case(exercise, fn, case, device, budget, seed):
+def _run_case(exercise, fn, case, device, budget, seed, time_limit=None):
     """Student side, then judge; a second student call (on fresh inputs) only when the judge asks."""
     task = None
     if exercise.kind == "training":
@@ -100,6 +100,7 @@ def _run_case(exercise, fn, case, device, budget, seed):
     else:
         expected = expected_for(exercise, case, device)  # note: outside the guard
     outputs = student.call(exercise, fn, case, device, budget, task)
+    outputs.limit = None if time_limit is None else float(time_limit)
     verdict = judge(exercise, case, outputs, expected, device=device)
     if verdict.probe_wanted:
         outputs.probe = student.probe(exercise, fn, case, device, budget)

@@ -36,6 +36,7 @@ class Outputs:
         mutated: the name of an input argument changed in place, or None.
         probe: the result on fresh inputs of the same shapes (filled in by `probe`).
         seconds: time spent in the student's code.
+        limit: the check's time limit in seconds (for messages), or None.
     """
 
     value: object = None
@@ -46,6 +47,7 @@ class Outputs:
     mutated: str | None = None
     probe: object = None
     seconds: float = 0.0
+    limit: float | None = None
 
 
 def exc_info(exc: BaseException) -> tuple:
@@ -92,6 +94,10 @@ def call(exercise, fn, case, device, budget: list, task: dict | None = None) -> 
         return _call_module(exercise, fn, case, device, budget)
     if exercise.kind == "training":
         return _call_training(exercise, fn, case, device, budget, task)
+    return _call_function(exercise, fn, case, budget)
+
+
+def _call_function(exercise, fn, case, budget) -> Outputs:
     args = tuple(_copy(v) for v in case.values)
     out = Outputs()
     calls: list = []
