@@ -75,7 +75,9 @@ def _plain(result):
     note: the judge must see a student's ndarray subclass or tensor for what it is (to
     reject it), so only the type's name travels for those.
     """
-    if type(result) is np.ndarray or result is None or type(result) in (bool, int, float, str):
+    if type(result) is np.ndarray:
+        return result.copy()  # note: the student's code may still hold (and later change) the array it returned
+    if result is None or type(result) in (bool, int, float, str):
         return result
     if isinstance(result, np.generic) and type(result).__module__ == "numpy":  # numpy scalars, not subclasses
         return result
