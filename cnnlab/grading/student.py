@@ -187,12 +187,26 @@ def record_module(model, x: np.ndarray, device, train: bool = False) -> dict:
     return rec
 
 
+def _recorded(out: Outputs, budget, body) -> Outputs:
+    """Run `body()` (which fills `out`), turning a time-out or an exception into data in `out`."""
+    start = time.monotonic()
+    try:
+        body()
+    except TimeLimit:
+        out.timed_out = True
+    except (Exception, SystemExit) as exc:
+        out.raised = exc_info(exc)
+    finally:
+        out.seconds = _spend(budget, start)
+    return out
+
+
 def _call_module(exercise, fn, case, device, budget) -> Outputs:
     import torch
 
     out = Outputs()
-    start = time.monotonic()
-    try:
+
+    def body():
         torch.manual_seed(0)  # note: the student's initial weights do not change the verdict, but stay reproducible
         with forbid(fn, exercise.forbidden or {}):
             model = call_with_limit(lambda: fn(*case.values), budget[0])
@@ -202,13 +216,8 @@ def _call_module(exercise, fn, case, device, budget) -> Outputs:
                                                                   exercise.module.train), budget[0])
             else:
                 out.value = _plain(model)
-    except TimeLimit:
-        out.timed_out = True
-    except (Exception, SystemExit) as exc:
-        out.raised = exc_info(exc)
-    finally:
-        out.seconds = _spend(budget, start)
-    return out
+
+    return _recorded(out, budget, body)
 
 
 # ----------------------------------------------------------------- training
@@ -218,21 +227,16 @@ def _call_training(exercise, fn, case, device, budget, task) -> Outputs:
     spec = exercise.training
     seed = int((case.data or {}).get("seed", 0))
     out = Outputs()
-    limit = budget[0]
-    start = time.monotonic()
-    try:
+
+    def body():
+        start = time.monotonic()
         np.random.seed(seed)
         torch.manual_seed(seed)
         with forbid(fn, exercise.forbidden or {}):
-            trained = call_with_limit(lambda: spec.run(fn, task, device), limit)
+            trained = call_with_limit(lambda: spec.run(fn, task, device), budget[0])
             pred = spec.predict(trained, task, device)
         out.value = {"predictions": np.asarray(pred).astype(np.int64).reshape(-1),
                      "seconds": time.monotonic() - start}
         out.typename = "dict"
-    except TimeLimit:
-        out.timed_out = True
-    except (Exception, SystemExit) as exc:
-        out.raised = exc_info(exc)
-    finally:
-        out.seconds = _spend(budget, start)
-    return out
+
+    return _recorded(out, budget, body)
