@@ -166,7 +166,8 @@ def record_module(model, x: np.ndarray, device, train: bool = False) -> dict:
 
     def hook(name):
         def record(module, inputs, output):
-            shape = tuple(output.shape) if hasattr(output, "shape") else None
+            # note: plain ints only: a layer may return anything, and the judge must not touch it
+            shape = tuple(int(v) for v in output.shape) if isinstance(output, torch.Tensor) else None
             rec["shapes"].append((name, type(module).__name__, shape))
         return record
 
