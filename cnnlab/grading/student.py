@@ -179,7 +179,7 @@ def record_module(model, x: np.ndarray, device, train: bool = False) -> dict:
         model.train(train)
         with torch.no_grad():
             y = model(torch.as_tensor(np.asarray(x, dtype=np.float64), device=device))
-        rec["output"] = y.detach().cpu().numpy() if hasattr(y, "detach") else Foreign(_typename(y))
+        rec["output"] = y.detach().cpu().numpy().copy() if isinstance(y, torch.Tensor) else Foreign(_typename(y))
     except (Exception, SystemExit) as exc:
         rec["forward_error"] = exc_info(exc)
     finally:
