@@ -34,3 +34,51 @@ def rng():
     import numpy as np
 
     return np.random.default_rng(0)
+
+
+class ReleaseTemplate:
+    """One nbgrader release of every problem set per test session, copied wherever a test needs one.
+
+    `copy(dest, names)` makes a course in ``dest`` (config, solutions, exercises,
+    gradebook) without running nbgrader; `patch(target)` replaces a
+    ``release_into`` function by such a copy, so autograde calls reuse it.
+    """
+
+    def __init__(self, root):
+        self.root = root
+
+    def copy(self, dest, names=None):
+        import shutil
+        from pathlib import Path
+
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in ("nbgrader_config.py", "gradebook.db"):
+            shutil.copy2(self.root / name, dest / name)
+        for folder in ("solutions", "exercises"):
+            for src in sorted((self.root / folder).iterdir()):
+                if names is None or src.name in names:
+                    target = dest / folder / src.name
+                    if target.exists():
+                        shutil.rmtree(target)
+                    shutil.copytree(src, target)
+        return dest
+
+    def patch(self, target):
+        """Generator for a fixture: ``target`` (a dotted name of release_into) copies this template."""
+        from cnnlab.course.config import COURSE_ROOT
+
+        def release_into(course, names=None, root=COURSE_ROOT):
+            return self.copy(course, names)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(target, release_into)
+            yield self
+
+
+@pytest.fixture(scope="session")
+def release_template(tmp_path_factory):
+    """The release of every problem set in solutions/, built once per session (nbgrader generate_assignment)."""
+    from cnnlab.course.release import release_into
+
+    return ReleaseTemplate(release_into(tmp_path_factory.mktemp("release-template")))
