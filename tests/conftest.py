@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -82,3 +83,33 @@ def release_template(tmp_path_factory):
     from cnnlab.course.release import release_into
 
     return ReleaseTemplate(release_into(tmp_path_factory.mktemp("release-template")))
+
+
+BOOK_OUT = Path(__file__).resolve().parents[1] / "build" / "book"
+LECTURE_CELL_TIMEOUT_S = 120  # the book's default: the same cache key, so the book reuses these runs
+
+
+@pytest.fixture(scope="session")
+def executed_lectures(request):
+    """The lectures this session needs, each executed ONCE (two at a time), for test_lectures and the book.
+
+    Returns {notebook name: (executed notebook path, seconds) or a RuntimeError}.
+    The runs go through the book's executor into the book's cache
+    (build/book/cache), so building the book afterwards executes nothing again.
+    Only the lectures selected in this session run; every one when the book is.
+    """
+    from cnnlab.book import execute_notebooks
+
+    lectures = sorted((BOOK_OUT.parents[1] / "lectures").glob("*.ipynb"))
+    wanted = set()
+    for item in request.session.items:
+        if "built_book" in getattr(item, "fixturenames", ()):
+            wanted |= {p.name for p in lectures}
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "executed_lectures" in getattr(item, "fixturenames", ()) and "path" in params:
+            wanted.add(Path(params["path"]).name)
+    chosen = [p for p in lectures if p.name in wanted] or lectures
+    dest = BOOK_OUT / "executed-by-tests"
+    times = execute_notebooks(chosen, dest, BOOK_OUT / "cache", timeout=LECTURE_CELL_TIMEOUT_S, jobs=2,
+                              force=True, env={"CUDA_VISIBLE_DEVICES": ""}, raise_errors=False)
+    return {name: res if isinstance(res, BaseException) else (dest / name, res) for name, res in times.items()}
