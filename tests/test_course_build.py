@@ -119,7 +119,7 @@ def test_cli_build_check_exit_status(tmp_path):
                                     capture_output=True, text=True, env=env, cwd=COURSE_ROOT)
     stale = run("--check")
     assert stale.returncode == 1 and "python -m cnnlab course build ps9" in stale.stderr, stale
-    assert run().returncode == 0 and run("--check").returncode == 0
+    assert run().returncode == 0 and build(["ps9"], tmp_path, check=True) == {"ps9": "unchanged"}
 
 
 def test_round_trip_keeps_metadata(tmp_path):
