@@ -192,7 +192,8 @@ CATALOGUE = {
             "    print('conv1d called', file=sys.stderr)\n    logging.warning('conv1d: debugging')", 1))),
         13, "graded", ["all tests passed"], False),
     "memory_blowup": (lambda: _solution(corr2d_solution=(
-        "def corr2d(x, k):\n    hog = []\n    while True:\n        hog.append(np.ones(10**7))")),
+        # note: np.empty reserves address space without touching it: the limit is hit at once, even on a busy machine
+        "def corr2d(x, k):\n    hog = []\n    while True:\n        hog.append(np.empty(10**8))")),
         11, "graded", ["test_corr2d", "MemoryError"], False),
     "kernel_death": (lambda: _solution(conv1d_solution=(
         "import os\n\ndef conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n    os._exit(1)")),
@@ -496,7 +497,7 @@ for _ in range(4):  # each child under the per-process limit, together far over 
         time.sleep(60)
         os._exit(0)
     _kids.append(_pid)
-time.sleep(30)
+time.sleep(55)  # note: under the 60 s cell limit; the children may need long to touch their memory on a busy machine
 """
 
 FORK_LOOP = """
