@@ -1,4 +1,4 @@
-"""``python -m cnnlab course {release,autograde,demo}``: the instructor pipeline."""
+"""``python -m cnnlab course {build,source,release,autograde,demo,validate}``: the course pipeline."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +17,11 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m cnnlab course",
                                 description="Release problem sets and autograde them in a sandbox.")
     sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="solutions/psN.py -> solutions/psN/psN.ipynb (jupytext source to nbgrader)")
+    b.add_argument("assignments", nargs="*", help="default: every solutions/psN.py")
+    b.add_argument("--check", action="store_true", help="fail when a committed notebook differs from its source")
+    s = sub.add_parser("source", help="the way back: solutions/psN/psN.ipynb -> solutions/psN.py")
+    s.add_argument("assignments", nargs="+")
     r = sub.add_parser("release", help="nbgrader generate_assignment: solutions/ -> exercises/")
     r.add_argument("assignments", nargs="*", help="default: every folder of solutions/")
 
@@ -58,9 +63,42 @@ def _report(results, root: Path, csv_path: Path | None, seconds: float) -> None:
     print(f"grades:    {csv_path or root / 'grades.csv'}  (gradebook: {root / 'gradebook.db'})")
 
 
+def _build(args, root: Path) -> int:
+    from cnnlab.course.build import build, notebook_path
+
+    try:
+        status = build(args.assignments or None, root, check=args.check)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for name, what in status.items():
+        print(f"{notebook_path(name, root).relative_to(root)}: {what}")
+    bad = [n for n, what in status.items() if what in ("differs", "missing")]
+    if bad:
+        print(f"out of date: {bad}; run `python -m cnnlab course build {' '.join(bad)}`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _source(args, root: Path) -> int:
+    import nbformat
+
+    from cnnlab.course.build import notebook_path, source_path, to_source
+
+    for name in args.assignments:
+        nb = nbformat.read(notebook_path(name, root), as_version=4)
+        source_path(name, root).write_text(to_source(nb), encoding="utf-8")
+        print(f"wrote {source_path(name, root).relative_to(root)} from {notebook_path(name, root).relative_to(root)}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     root = COURSE_ROOT
+    if args.cmd == "build":
+        return _build(args, root)
+    if args.cmd == "source":
+        return _source(args, root)
     if args.cmd == "release":
         from cnnlab.course.release import release
 
