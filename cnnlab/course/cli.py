@@ -43,8 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--csv", type=Path, default=None, help="grades CSV (default: grades.csv)")
     limits(a)
     d = sub.add_parser("demo", help="release, build a demo class from the solution, grade it")
+    d.add_argument("assignments", nargs="*", help="default: every problem set present")
     d.add_argument("--dest", type=Path, default=COURSE_ROOT / "demo_class")
     limits(d)
+    v = sub.add_parser("validate", help="run a student's notebook as the autograder would, visible tests only")
+    v.add_argument("assignment")
+    v.add_argument("notebook", type=Path)
+    limits(v)
     return p
 
 
@@ -92,6 +97,45 @@ def _source(args, root: Path) -> int:
     return 0
 
 
+def _present(root: Path) -> list[str]:
+    """The syllabus's problem sets whose source exists and whose notebook is built."""
+    from cnnlab.syllabus import problem_sets_present
+
+    return [name for name in problem_sets_present(root) if name in assignments(root)]
+
+
+def _demo(args, root: Path) -> int:
+    from cnnlab.course.autograde import autograde
+    from cnnlab.course.demo import build_demo_class
+    from cnnlab.course.release import release
+
+    names = args.assignments or _present(root)
+    unknown = sorted(set(names) - set(assignments(root)))
+    if unknown:
+        print(f"unknown assignment(s) {unknown}; have {assignments(root)}", file=sys.stderr)
+        return 2
+    missing = [n for n in names if not (root / "exercises" / n / f"{n}.ipynb").exists()]
+    if missing or not (root / "gradebook.db").exists():
+        release(missing or names, root)
+    if args.dest.exists():
+        shutil.rmtree(args.dest)
+    wrong = {}
+    for name in names:
+        expected = build_demo_class(args.dest / name, name, root)
+        print(f"demo class {name}: {len(expected)} students in {args.dest / name}")
+        start = time.monotonic()
+        results = autograde(name, args.dest / name, root=root, workers=args.workers, limits=_limits(args))
+        _report(results, root, None, time.monotonic() - start)
+        wrong.update({f"{name}/{r['student']}": (r["score"], expected.get(r["student"]))
+                      for r in results if r["score"] != expected.get(r["student"])})
+    if wrong:
+        print("UNEXPECTED scores (got, expected): " + ", ".join(f"{k} {v}" for k, v in sorted(wrong.items())),
+              file=sys.stderr)
+        return 1
+    print(f"every demo student got the expected score ({', '.join(names)})")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     root = COURSE_ROOT
@@ -106,6 +150,12 @@ def main(argv=None) -> int:
             print(f"released {folder.relative_to(root)}/: "
                   + ", ".join(sorted(p.name for p in folder.iterdir())))
         return 0
+    if args.cmd == "validate":
+        from cnnlab.course.validate import main as validate
+
+        return validate(args.assignment, args.notebook, _limits(args), root)
+    if args.cmd == "demo":
+        return _demo(args, root)
     from cnnlab.course.autograde import autograde
 
     if args.cmd == "autograde":
@@ -117,25 +167,7 @@ def main(argv=None) -> int:
                             limits=_limits(args), csv_path=args.csv)
         _report(results, root, args.csv, time.monotonic() - start)
         return 0
-    # demo
-    from cnnlab.course.demo import build_demo_class
-    from cnnlab.course.release import release
-
-    if not (root / "exercises" / "ps1" / "ps1.ipynb").exists() or not (root / "gradebook.db").exists():
-        release(["ps1"], root)
-    if args.dest.exists():
-        shutil.rmtree(args.dest)
-    expected = build_demo_class(args.dest, "ps1", root)
-    print(f"demo class: {len(expected)} students in {args.dest}")
-    start = time.monotonic()
-    results = autograde("ps1", args.dest, root=root, workers=args.workers, limits=_limits(args))
-    _report(results, root, None, time.monotonic() - start)
-    wrong = [r["student"] for r in results if r["score"] != expected.get(r["student"])]
-    if wrong:
-        print(f"UNEXPECTED scores for {wrong}; expected {expected}", file=sys.stderr)
-        return 1
-    print("every demo student got the expected score")
-    return 0
+    raise AssertionError(args.cmd)
 
 
 if __name__ == "__main__":
