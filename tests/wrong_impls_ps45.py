@@ -1,0 +1,121 @@
+"""Wrong student implementations of the ps4/ps5 exercises, one per keyed mistake.
+
+Each is numpy written the way a student would, with one mistake marked
+`# BUG`. A student-style base with a `bug=` switch selects the faulty line,
+so the rest of the code is known to be right (the base with `bug=None` is in
+`CORRECT` and passes `check`). `CATALOGUE` lists (exercise, function, the
+`CheckResult.mistake` key `check` must give).
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+_AX = (0, 2, 3)
+
+
+def _v(a):
+    return a[None, :, None, None]  # (C,) -> (1, C, 1, 1)
+
+
+def _pair(v):
+    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
+
+
+# ------------------------------------------------------------- batch_norm2d
+def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
+                 bug=None):
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    if training or bug == "eval_batch":
+        mean, var = x.mean(axis=_AX), x.var(axis=_AX)
+        if bug == "per_sample":
+            mean_b, var_b = x.mean(axis=(2, 3), keepdims=True), x.var(axis=(2, 3), keepdims=True)  # BUG
+        if bug == "keras":
+            new_mean = momentum * running_mean + (1 - momentum) * mean  # BUG: Keras' convention
+            new_var = momentum * running_var + (1 - momentum) * var * m / (m - 1)
+        elif bug == "biased_running":
+            new_mean = (1 - momentum) * running_mean + momentum * mean
+            new_var = (1 - momentum) * running_var + momentum * var  # BUG: biased
+        elif bug == "replaced":
+            new_mean, new_var = mean, var * m / (m - 1)  # BUG: no moving average
+        else:
+            new_mean = (1 - momentum) * running_mean + momentum * mean
+            new_var = (1 - momentum) * running_var + momentum * var * m / (m - 1)
+        if bug == "unbiased":
+            var = var * m / (m - 1)  # BUG: normalise with the unbiased variance
+        if bug == "train_running":
+            mean, var = running_mean, running_var  # BUG
+        if not training:  # only reached with bug == "eval_batch"
+            new_mean, new_var = running_mean.copy(), running_var.copy()
+    else:
+        mean, var = running_mean, running_var
+        new_mean, new_var = running_mean.copy(), running_var.copy()
+        if bug == "eval_updates":
+            new_mean = 0.9 * running_mean + 0.1 * x.mean(axis=_AX)  # BUG
+    if bug == "eps_outside":
+        y = (x - _v(mean)) / (np.sqrt(_v(var)) + eps)  # BUG
+    elif bug == "per_sample" and training:
+        y = (x - mean_b) / np.sqrt(var_b + eps)
+    else:
+        y = (x - _v(mean)) / np.sqrt(_v(var) + eps)
+    if bug == "swapped" and weight is not None and bias is not None:
+        weight, bias = bias, weight  # BUG
+    if weight is not None:
+        y = y * _v(weight)
+    if bias is not None:
+        y = y + _v(bias)
+    return y, new_mean, new_var
+
+
+def batch_norm2d_inplace(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+                         eps=1e-5):
+    y, m, v = batch_norm2d(x, running_mean, running_var, weight, bias, training, momentum, eps)
+    running_mean[...] = m  # BUG: updates the caller's buffers in place, like torch
+    running_var[...] = v
+    return y, running_mean, running_var
+
+
+def batch_norm2d_backward(dout, x, weight=None, eps=1e-5, bug=None):
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    mean, var = x.mean(axis=_AX, keepdims=True), x.var(axis=_AX, keepdims=True)
+    if bug == "unbiased":
+        var = var * m / (m - 1)  # BUG
+    inv = 1 / (np.sqrt(var) + eps) if bug == "eps_outside" else 1 / np.sqrt(var + eps)  # BUG when eps_outside
+    xhat = (x - mean) * inv
+    g = np.ones(x.shape[1]) if weight is None or bug == "weight_ignored" else weight  # BUG when weight_ignored
+    dxhat = dout * _v(g)
+    if bug == "constant":
+        dx = dxhat * inv  # BUG: mean and variance treated as constants
+    elif bug == "no_var":
+        dx = inv * (dxhat - dxhat.mean(axis=_AX, keepdims=True))  # BUG
+    else:
+        dx = inv / m * (m * dxhat - dxhat.sum(axis=_AX, keepdims=True)
+                        - xhat * (dxhat * xhat).sum(axis=_AX, keepdims=True))
+    dw = (dout * x).sum(axis=_AX) if bug == "raw_x" else (dout * xhat).sum(axis=_AX)  # BUG when raw_x
+    db = dout.mean(axis=_AX) if bug == "db_mean" else dout.sum(axis=_AX)  # BUG when db_mean
+    return dx, dw, db
+
+
+CORRECT = {"batch_norm2d": batch_norm2d, "batch_norm2d_backward": batch_norm2d_backward}
+
+CATALOGUE = [
+    ("batch_norm2d", partial(batch_norm2d, bug="keras"), "momentum-keras"),
+    ("batch_norm2d", partial(batch_norm2d, bug="unbiased"), "unbiased-normalise"),
+    ("batch_norm2d", partial(batch_norm2d, bug="eval_batch"), "eval-uses-batch-stats"),
+    ("batch_norm2d", partial(batch_norm2d, bug="train_running"), "training-uses-running"),
+    ("batch_norm2d", partial(batch_norm2d, bug="biased_running"), "running-var-biased"),
+    ("batch_norm2d", partial(batch_norm2d, bug="replaced"), "running-replaced"),
+    ("batch_norm2d", partial(batch_norm2d, bug="eps_outside"), "eps-outside-sqrt"),
+    ("batch_norm2d", partial(batch_norm2d, bug="per_sample"), "per-sample-stats"),
+    ("batch_norm2d", partial(batch_norm2d, bug="swapped"), "weight-bias-swapped"),
+    ("batch_norm2d", partial(batch_norm2d, bug="eval_updates"), "eval-updates-running"),
+    ("batch_norm2d", batch_norm2d_inplace, "mutates-input"),
+    ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="constant"), "dx-constant-stats"),
+    ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="no_var"), "dx-no-variance-path"),
+    ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="unbiased"), "dx-unbiased-var"),
+    ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="eps_outside"), "dx-eps-outside-sqrt"),
+    ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="weight_ignored"), "dx-weight-ignored"),
+    ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="raw_x"), "dweight-raw-x"),
+    ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="db_mean"), "dbias-mean"),
+]
