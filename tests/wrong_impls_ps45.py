@@ -119,3 +119,44 @@ CATALOGUE = [
     ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="raw_x"), "dweight-raw-x"),
     ("batch_norm2d_backward", partial(batch_norm2d_backward, bug="db_mean"), "dbias-mean"),
 ]
+
+
+# --------------------------------------------------------- conv_transpose2d
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, bug=None):
+    (sh, sw), (ph, pw), (oh, ow), (dh, dw) = (_pair(v) for v in (stride, padding, output_padding, dilation))
+    if bug == "stride_ignored":
+        sh, sw = 1, 1  # BUG
+    if bug == "swapped_w":
+        w = w.transpose(1, 0, 2, 3)  # BUG: read as (C_out, C_in, KH, KW)
+    if bug == "flipped":
+        w = w[:, :, ::-1, ::-1]  # BUG
+    n, _, h, wd = x.shape
+    c_out, kh, kw = w.shape[1:]
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + (0 if bug == "op_ignored" else oh)  # BUG when op_ignored
+    full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + (0 if bug == "op_ignored" else ow)
+    out = np.zeros((n, c_out, full_h, full_w))
+    for u in range(kh):
+        for v in range(kw):
+            contrib = np.einsum("ncij,co->noij", x, w[:, :, u, v])
+            out[:, :, u * dh:u * dh + (h - 1) * sh + 1:sh, v * dw:v * dw + (wd - 1) * sw + 1:sw] += contrib
+    if bug == "pad_added":
+        out = np.pad(out, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # BUG: pads instead of cropping
+    elif bug == "crop_once":
+        out = out[:, :, ph:, pw:]  # BUG: top and left only
+    else:
+        out = out[:, :, ph:full_h - ph, pw:full_w - pw]
+    if b is not None and bug != "no_bias":  # BUG when no_bias
+        out = out + b[None, :, None, None]
+    return out
+
+
+CORRECT["conv_transpose2d"] = conv_transpose2d
+CATALOGUE += [
+    ("conv_transpose2d", partial(conv_transpose2d, bug="swapped_w"), "weight-axes-swapped"),
+    ("conv_transpose2d", partial(conv_transpose2d, bug="pad_added"), "padding-added"),
+    ("conv_transpose2d", partial(conv_transpose2d, bug="crop_once"), "padding-cropped-once"),
+    ("conv_transpose2d", partial(conv_transpose2d, bug="flipped"), "kernel-flipped"),
+    ("conv_transpose2d", partial(conv_transpose2d, bug="op_ignored"), "output-padding-ignored"),
+    ("conv_transpose2d", partial(conv_transpose2d, bug="no_bias"), "bias-missing"),
+    ("conv_transpose2d", partial(conv_transpose2d, bug="stride_ignored"), "stride-ignored"),
+]
