@@ -17,7 +17,8 @@ def test_check_student_style_correct_passes(name):
     assert result.mistake is None
 
 
-@pytest.mark.parametrize("name", sorted(n for n in CORRECT if hasattr(functional, n)))
+# note: functional.nms calls functional.box_iou, a course implementation the guard forbids in students' code
+@pytest.mark.parametrize("name", sorted(n for n in CORRECT if hasattr(functional, n) and n != "nms"))
 def test_check_functional_passes(name):
     fns = [getattr(functional, name)] + ([getattr(functional, f"{name}_naive")]
                                          if hasattr(functional, f"{name}_naive") else [])

@@ -160,3 +160,92 @@ CATALOGUE += [
     ("conv_transpose2d", partial(conv_transpose2d, bug="no_bias"), "bias-missing"),
     ("conv_transpose2d", partial(conv_transpose2d, bug="stride_ignored"), "stride-ignored"),
 ]
+
+
+# ------------------------------------------------------------------ box_iou
+def box_iou(boxes1, boxes2, bug=None):
+    b1, b2 = boxes1[:, None, :], boxes2[None, :, :]
+    if bug == "xywh":
+        b1 = np.concatenate([b1[..., :2], b1[..., :2] + b1[..., 2:]], axis=-1)  # BUG: (x, y, w, h)
+        b2 = np.concatenate([b2[..., :2], b2[..., :2] + b2[..., 2:]], axis=-1)
+    one = 1.0 if bug == "plus_one" else 0.0  # BUG when plus_one: pixel convention
+    a1 = (b1[..., 2] - b1[..., 0] + one) * (b1[..., 3] - b1[..., 1] + one)
+    a2 = (b2[..., 2] - b2[..., 0] + one) * (b2[..., 3] - b2[..., 1] + one)
+    w = np.minimum(b1[..., 2], b2[..., 2]) - np.maximum(b1[..., 0], b2[..., 0]) + one
+    h = np.minimum(b1[..., 3], b2[..., 3]) - np.maximum(b1[..., 1], b2[..., 1]) + one
+    inter = w * h if bug == "no_clip" else np.maximum(w, 0) * np.maximum(h, 0)  # BUG when no_clip
+    if bug == "sum":
+        return inter / (a1 + a2)  # BUG
+    if bug == "min":
+        return inter / np.minimum(a1, a2)  # BUG
+    iou = inter / (a1 + a2 - inter)
+    return iou.T if bug == "transposed" else iou  # BUG when transposed
+
+
+def nms(boxes, scores, iou_threshold, bug=None):
+    if bug == "unsorted":
+        order = np.arange(len(scores))  # BUG
+    elif bug == "unstable":
+        order = np.argsort(-scores, kind="stable")
+        # BUG: ties visited from the highest index
+        order = np.array(sorted(range(len(scores)), key=lambda i: (-scores[i], -i)), dtype=np.int64)
+    else:
+        order = np.argsort(-scores, kind="stable")
+    iou = box_iou(boxes, boxes)
+    removed = np.zeros(len(scores), dtype=bool)
+    keep = []
+    for pos, i in enumerate(order):
+        if removed[i]:
+            if bug == "all_suppress":
+                removed |= iou[i] > iou_threshold  # BUG
+            continue
+        keep.append(pos if bug == "positions" else i)  # BUG when positions
+        removed |= iou[i] >= iou_threshold if bug == "ge" else iou[i] > iou_threshold  # BUG when ge
+    keep = np.array(keep, dtype=np.int64)
+    return np.sort(keep) if bug == "index_order" else keep  # BUG when index_order
+
+
+def nms_float(boxes, scores, iou_threshold):
+    return nms(boxes, scores, iou_threshold).astype(np.float64)  # BUG: indices as floats
+
+
+def decode_grid(pred, image_size, conf_threshold=0.5, bug=None):
+    S = pred.shape[0]
+    boxes, scores = [], []
+    cells = [(i, j) for j in range(S) for i in range(S)] if bug == "column_major" else \
+        [(i, j) for i in range(S) for j in range(S)]  # BUG when column_major
+    for i, j in cells:
+        tx, ty, tw, th, conf = pred[i, j]
+        if (conf >= conf_threshold) if bug == "ge" else (conf > conf_threshold):  # BUG when ge
+            if bug == "rows_cols":
+                i, j = j, i  # BUG
+            cx, cy = (j + tx) / S, (i + ty) / S
+            if bug == "corner":
+                box = [cx, cy, cx + tw, cy + th]  # BUG
+            else:
+                box = [cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2]
+            boxes.append(box if bug == "not_scaled" else [v * image_size for v in box])  # BUG when not_scaled
+            scores.append(conf)
+    return np.array(boxes, dtype=np.float64).reshape(-1, 4), np.array(scores, dtype=np.float64)
+
+
+CORRECT.update(box_iou=box_iou, nms=nms, decode_grid=decode_grid)
+CATALOGUE += [
+    ("box_iou", partial(box_iou, bug="plus_one"), "plus-one-pixel"),
+    ("box_iou", partial(box_iou, bug="no_clip"), "intersection-not-clipped"),
+    ("box_iou", partial(box_iou, bug="sum"), "union-is-sum"),
+    ("box_iou", partial(box_iou, bug="min"), "over-smaller-area"),
+    ("box_iou", partial(box_iou, bug="xywh"), "xywh"),
+    ("box_iou", partial(box_iou, bug="transposed"), "transposed"),
+    ("nms", partial(nms, bug="ge"), "suppress-at-threshold"),
+    ("nms", partial(nms, bug="index_order"), "index-order"),
+    ("nms", partial(nms, bug="unsorted"), "not-sorted"),
+    ("nms", partial(nms, bug="all_suppress"), "suppressed-suppress"),
+    ("nms", partial(nms, bug="unstable"), "unstable-ties"),
+    ("nms", partial(nms, bug="positions"), "positions-not-indices"),
+    ("decode_grid", partial(decode_grid, bug="rows_cols"), "rows-cols-swapped"),
+    ("decode_grid", partial(decode_grid, bug="not_scaled"), "not-scaled"),
+    ("decode_grid", partial(decode_grid, bug="corner"), "centre-as-corner"),
+    ("decode_grid", partial(decode_grid, bug="ge"), "conf-at-threshold"),
+    ("decode_grid", partial(decode_grid, bug="column_major"), "column-major"),
+]
