@@ -249,3 +249,63 @@ CATALOGUE += [
     ("decode_grid", partial(decode_grid, bug="ge"), "conf-at-threshold"),
     ("decode_grid", partial(decode_grid, bug="column_major"), "column-major"),
 ]
+
+
+# ---------------------------------------------------------- crop_and_concat
+def crop_and_concat(skip, up, bug=None):
+    (n1, _, h1, w1), (n2, _, h2, w2) = skip.shape, up.shape
+    if bug != "no_raise" and (n1 != n2 or h1 < h2 or w1 < w2):
+        raise ValueError(f"skip {skip.shape} is smaller than up {up.shape}")
+    top, left = (h1 - h2) // 2, (w1 - w2) // 2
+    if bug == "top_left":
+        top, left = 0, 0  # BUG
+    if bug == "ceil":
+        top, left = (h1 - h2 + 1) // 2, (w1 - w2 + 1) // 2  # BUG: rounds up
+    cropped = skip[:, :, top:top + h2, left:left + w2]
+    parts = [up, cropped] if bug == "order" else [cropped, up]  # BUG when order
+    return np.concatenate(parts, axis=1)
+
+
+def dice_score(pred, target, bug=None):
+    p, t = pred.astype(bool), target.astype(bool)
+    inter = (p & t).sum(axis=(1, 2))
+    total = p.sum(axis=(1, 2)) + t.sum(axis=(1, 2))
+    if bug == "iou":
+        union = (p | t).sum(axis=(1, 2))
+        return np.where(union == 0, 1.0, inter / np.maximum(union, 1))  # BUG: IoU
+    if bug == "empty_zero":
+        return 2 * inter / np.maximum(total, 1)  # BUG: both empty -> 0
+    if bug == "no_two":
+        return np.where(total == 0, 1.0, inter / np.maximum(total, 1))  # BUG
+    return np.where(total == 0, 1.0, 2.0 * inter / np.maximum(total, 1))
+
+
+def mean_iou(pred, target, num_classes, bug=None):
+    if bug == "accuracy":
+        return (pred == target).mean(axis=(1, 2))  # BUG: pixel accuracy
+    out = np.zeros(len(pred))
+    for k in range(len(pred)):
+        ious = []
+        for c in range(1 if bug == "no_background" else 0, num_classes):  # BUG when no_background
+            p, t = pred[k] == c, target[k] == c
+            union = (p | t).sum()
+            if union:
+                ious.append((p & t).sum() / union)
+            elif bug == "absent_zero":
+                ious.append(0.0)  # BUG: absent classes count as 0
+        out[k] = np.mean(ious)
+    return out
+
+
+CORRECT.update(crop_and_concat=crop_and_concat, dice_score=dice_score, mean_iou=mean_iou)
+CATALOGUE += [
+    ("crop_and_concat", partial(crop_and_concat, bug="top_left"), "crop-top-left"),
+    ("crop_and_concat", partial(crop_and_concat, bug="ceil"), "crop-ceil"),
+    ("crop_and_concat", partial(crop_and_concat, bug="order"), "order-swapped"),
+    ("dice_score", partial(dice_score, bug="iou"), "iou-instead"),
+    ("dice_score", partial(dice_score, bug="empty_zero"), "empty-zero"),
+    ("dice_score", partial(dice_score, bug="no_two"), "no-factor-2"),
+    ("mean_iou", partial(mean_iou, bug="accuracy"), "pixel-accuracy"),
+    ("mean_iou", partial(mean_iou, bug="no_background"), "background-skipped"),
+    ("mean_iou", partial(mean_iou, bug="absent_zero"), "absent-classes-zero"),
+]
