@@ -13,7 +13,11 @@ import numpy as np
 from cnnlab.grading.compare import close
 from cnnlab.grading.mistake import Mistake
 
-__all__ = ["Mistake", "diagnose", "diagnose_value", "MAX_CAUSES"]
+__all__ = ["Mistake", "diagnose", "diagnose_value", "MAX_CAUSES", "SHAPE_GUESSES"]
+
+# generic hints that only guess from the output's shape: a decisive finding (the
+# result does not depend on the input values) may replace them
+SHAPE_GUESSES = frozenset({"off-by-one-size", "extra-axis", "lost-axis", "hw-swapped"})
 
 MAX_CAUSES = 2  # mistakes named when several explain the same output
 

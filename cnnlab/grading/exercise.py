@@ -208,10 +208,10 @@ class Exercise:
         n = self.trials if trials is None else int(trials)
         if n < 0:
             raise ValueError(f"trials must be >= 0; got {trials!r}")
-        randoms = []
+        out = list(self.worked()) + list(self.features(rng))  # note: features draw from rng before random cases
         if self.random is not None:
-            randoms = [self.random(rng, f"random case {i + 1} of {n}") for i in range(n)]
-        return list(self.worked()) + list(self.features(rng)) + randoms + list(self.errors())
+            out += [self.random(rng, f"random case {i + 1} of {n}") for i in range(n)]
+        return out + list(self.errors())
 
 
 def _same(a, b) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.grading import compare
-from cnnlab.grading.diagnose import diagnose, diagnose_value
+from cnnlab.grading.diagnose import SHAPE_GUESSES, diagnose, diagnose_value
 
 __all__ = ["Verdict", "judge", "expected_for", "ignores_input"]
 
@@ -109,6 +109,8 @@ def judge(exercise, case, outputs, expected, *, device=None) -> Verdict:
                               f"({type(exc).__name__}: {exc}).", "not-comparable")
     if verdict.passed or not exercise.probe_constant or exercise.kind == "int":
         return verdict
+    if verdict.mistake is not None and verdict.mistake not in SHAPE_GUESSES:
+        return verdict  # note: a named mistake explains the output; a constant output is its symptom
     if outputs.probe is None:
         return Verdict(False, verdict.message, verdict.mistake, probe_wanted=_probe_useful(exercise, result))
     if ignores_input(exercise, result, outputs.probe):
