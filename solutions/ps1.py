@@ -44,10 +44,15 @@ np.set_printoptions(precision=4, suppress=True)
 # The lecture's blur example slides $k = \tfrac1{16}\begin{bmatrix}1&2&1\\2&4&2\\1&2&1\end{bmatrix}$
 # over a 5×5 patch of a photo.
 #
+# Implement `corr2d(x, k)` for any image and kernel sizes (neither needs to
+# be square) without padding or stride. Return a numpy array of dtype
+# float64: compute in float64 throughout (float32 rounding is wrong at the
+# precision the tests compare). Hint: `sliding_window_view(x, k.shape)` has
+# shape `(H_out, W_out, KH, KW)`.
+#
 # **Predict first.** What is the shape of the blurred patch? Is its top-left
-# value closer to 178 or to 206? Write your guess down, then implement
-# `corr2d(x, k)`. Hint: `sliding_window_view(x, k.shape)` has shape
-# `(H_out, W_out, KH, KW)`.
+# value closer to 178 or to 206? Write your guess down before you run the
+# check.
 
 # %% nbgrader={"grade_id": "corr2d_solution", "solution": true}
 def corr2d(x, k):
@@ -61,7 +66,7 @@ def corr2d(x, k):
 
 
 # %% nbgrader={"grade_id": "test_corr2d", "grade": true, "points": 2}
-"""corr2d: the lecture's 5x5 blur example; hidden randomized cases against PyTorch run first when grading."""
+"""corr2d: the lecture's 5x5 blur example and a non-square case; hidden randomized cases against PyTorch run first when grading."""
 ### BEGIN HIDDEN TESTS
 from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
 check("corr2d", corr2d, seed=1).raise_if_failed()
@@ -74,9 +79,12 @@ patch = np.array([[206, 205, 247, 245, 244],
 blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
 out = corr2d(patch, blur)
 assert isinstance(out, np.ndarray), f"corr2d must return a numpy array, got {type(out).__name__}"
-assert out.shape == (3, 3), f"expected shape (3, 3), got {out.shape}"
-np.testing.assert_allclose(np.rint(out), [[178, 175, 216], [141, 133, 183], [106, 117, 167]])
-np.testing.assert_allclose(out[0, 0], 177.75)
+assert out.dtype == np.float64, f"corr2d must return float64 values, got dtype {out.dtype}"
+assert out.shape == (3, 3), f"a 3x3 kernel on a 5x5 patch gives a 3x3 output, got shape {out.shape}"
+assert np.allclose(out, [[177.75, 175.375, 216.4375], [141.0625, 133.1875, 183.25],
+                         [105.9375, 116.9375, 166.8125]]), f"the blurred patch is wrong:\n{out}"
+assert corr2d(np.ones((4, 6)), np.ones((2, 3))).shape == (3, 4), \
+    "a (2, 3) kernel on a (4, 6) image gives a (3, 4) output: neither needs to be square"
 
 
 # %% [markdown] nbgrader={"grade_id": "pad2d_intro"}
@@ -84,8 +92,9 @@ np.testing.assert_allclose(out[0, 0], 177.75)
 #
 # Padding $p$ adds $p$ rows of zeros at the top **and** at the bottom, and
 # $p$ columns at the left **and** at the right: $(\dots, H, W) \to
-# (\dots, H + 2p_H, W + 2p_W)$. `padding` is an int or a pair $(p_H, p_W)$;
-# leading axes (batch, channels) are left alone.
+# (\dots, H + 2p_H, W + 2p_W)$. `padding` is an int or a pair $(p_H, p_W)$
+# (either may be 0); `x` has two or more axes, and the leading ones (batch,
+# channels) are left alone. Return a numpy array.
 #
 # **Predict first.** A 28×28 image padded with `padding=(1, 2)`: what shape?
 
@@ -108,9 +117,11 @@ check("pad2d", pad2d, seed=2).raise_if_failed()
 ### END HIDDEN TESTS
 out = pad2d(np.ones((2, 3)), 1)
 assert isinstance(out, np.ndarray), f"pad2d must return a numpy array, got {type(out).__name__}"
-assert out.shape == (4, 5), f"expected shape (4, 5), got {out.shape}"
-assert out.sum() == 6 and out[0].sum() == 0 and out[:, 0].sum() == 0, "the border must be zeros"
-assert pad2d(np.ones((1, 2, 28, 28)), (1, 2)).shape == (1, 2, 30, 32)
+assert out.shape == (4, 5), f"padding 1 adds a row/column on each side: expected shape (4, 5), got {out.shape}"
+assert np.array_equal(out[1:-1, 1:-1], np.ones((2, 3))) and out.sum() == 6, \
+    f"the 2x3 block of ones must sit in the middle, surrounded by zeros:\n{out}"
+assert pad2d(np.ones((1, 2, 28, 28)), (1, 2)).shape == (1, 2, 30, 32), \
+    "padding (1, 2) on (1, 2, 28, 28) pads H by 1 and W by 2 on each side, leading axes untouched: (1, 2, 30, 32)"
 
 
 # %% [markdown] nbgrader={"grade_id": "conv_output_size_intro"}
@@ -121,13 +132,13 @@ assert pad2d(np.ones((1, 2, 28, 28)), (1, 2)).shape == (1, 2, 30, 32)
 #
 # $$n_{\text{out}} = \left\lfloor \frac{n + 2p - d(k-1) - 1}{s} \right\rfloor + 1 .$$
 #
-# Raise `ValueError` when the (dilated) kernel does not fit in the padded
-# input, i.e. when the output would be empty.
+# Return an int. Raise `ValueError` when the (dilated) kernel does not fit
+# in the padded input, i.e. when the output would be empty.
 #
 # **Predict first.** The lecture's CNN takes a 39×39 image through a 3×3
 # convolution (stride 1), then a 5×5 one with stride 2, then another 5×5 with
-# stride 2, no padding. Which spatial sizes do you expect? (The check below
-# tells you.)
+# stride 2, no padding. Which spatial sizes do you expect? Write them down
+# before you run the check.
 
 # %% nbgrader={"grade_id": "conv_output_size_solution", "solution": true}
 def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
@@ -141,7 +152,7 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
 
 
 # %% nbgrader={"grade_id": "test_conv_output_size", "grade": true, "points": 2}
-"""conv_output_size: the lecture's 39x39 walk-through, then hidden cases and error handling."""
+"""conv_output_size: the lecture's 39x39 walk-through, padding, dilation and the error; hidden cases run first when grading."""
 ### BEGIN HIDDEN TESTS
 from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
 check("conv_output_size", conv_output_size, seed=3).raise_if_failed()
@@ -150,7 +161,17 @@ sizes = [39]
 for k, s in [(3, 1), (5, 2), (5, 2)]:
     sizes.append(conv_output_size(sizes[-1], k, stride=s))
 assert sizes == [39, 37, 17, 7], f"expected 39 -> 37 -> 17 -> 7, got {sizes}"
-assert conv_output_size(5, 3, stride=2, padding=1) == 3
+assert isinstance(sizes[-1], (int, np.integer)), f"return an int, got {type(sizes[-1]).__name__}"
+assert conv_output_size(5, 3, stride=2, padding=1) == 3, \
+    f"n=5, k=3, s=2, p=1: floor((5 + 2 - 3) / 2) + 1 = 3, got {conv_output_size(5, 3, stride=2, padding=1)}"
+assert conv_output_size(9, 3, dilation=2) == 5, \
+    f"dilation 2 makes a 3-tap kernel span 5 inputs: 9 - 5 + 1 = 5, got {conv_output_size(9, 3, dilation=2)}"
+try:
+    conv_output_size(3, 5)
+except ValueError:
+    pass
+else:
+    raise AssertionError("a kernel of 5 does not fit in 3 inputs: conv_output_size(3, 5) must raise ValueError")
 
 
 # %% [markdown] nbgrader={"grade_id": "conv2d_intro"}
@@ -163,9 +184,11 @@ assert conv_output_size(5, 3, stride=2, padding=1) == 3
 # $$y[n, o, i, j] = b[o] + \sum_{c=0}^{C_{in}-1}\sum_{u,v}
 # x_{\text{pad}}[n,\ c,\ i s_H + u d_H,\ j s_W + v d_W]\; w[o, c, u, v].$$
 #
-# Each output channel sums over **all** input channels. `stride`, `padding`
-# and `dilation` are ints or pairs; the output shape is given by your
-# `conv_output_size` on each axis. Reuse `pad2d`. A vectorised solution
+# Each output channel sums over **all** input channels. `b` is optional
+# (`None`: no bias). `stride`, `padding` and `dilation` are ints or pairs
+# $(\cdot_H, \cdot_W)$, the kernel need not be square, and the output shape
+# is given by your `conv_output_size` on each axis. Return a float64 numpy
+# array of shape $(N, C_{out}, H_{out}, W_{out})$. Reuse `pad2d`. A vectorised solution
 # (one `einsum` or one matrix product over windows, as in im2col) is both
 # shorter and much faster than four nested loops.
 #
@@ -194,7 +217,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
 
 
 # %% nbgrader={"grade_id": "test_conv2d", "grade": true, "points": 4}
-"""conv2d: the two-channel worked example and shapes; hidden randomized cases against PyTorch run first when grading."""
+"""conv2d: the two-channel worked example, the bias, and shapes with ints and pairs; hidden randomized cases against PyTorch run first when grading."""
 ### BEGIN HIDDEN TESTS
 from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
 check("conv2d", conv2d, seed=4).raise_if_failed()
@@ -204,11 +227,19 @@ x = np.array([[[0, 1, 2], [3, 4, 5], [6, 7, 8]],
 w = np.array([[[0, 1], [2, 3]], [[1, 2], [3, 4]]], dtype=float)[None]  # (1, 2, 2, 2)
 out = conv2d(x, w)
 assert isinstance(out, np.ndarray), f"conv2d must return a numpy array, got {type(out).__name__}"
+assert out.dtype == np.float64, f"conv2d must return float64 values, got dtype {out.dtype}"
 assert out.shape == (1, 1, 2, 2), f"expected shape (1, 1, 2, 2), got {out.shape}"
-np.testing.assert_allclose(out[0, 0], [[56, 72], [104, 120]])
-np.testing.assert_allclose(conv2d(x, w, b=np.array([0.5]))[0, 0, 0, 0], 56.5)
-# the lecture's layer: 3 input channels, kernel 3, stride 2, padding 1, 2 output channels
-assert conv2d(np.ones((4, 3, 7, 7)), np.ones((2, 3, 3, 3)), stride=2, padding=1).shape == (4, 2, 4, 4)
+assert np.allclose(out[0, 0], [[56, 72], [104, 120]]), \
+    f"each output sums both channels' 2x2 cross-correlations: expected [[56, 72], [104, 120]], got\n{out[0, 0]}"
+with_bias = conv2d(x, w, b=np.array([0.5]))
+assert np.allclose(with_bias[0, 0], [[56.5, 72.5], [104.5, 120.5]]), \
+    f"b = [0.5] adds 0.5 to every output of channel 0, got\n{with_bias[0, 0]}"
+# the lecture's layer: batch of 4, 3 input channels, kernel 3, stride 2, padding 1, 2 output channels
+shape = conv2d(np.ones((4, 3, 7, 7)), np.ones((2, 3, 3, 3)), stride=2, padding=1).shape
+assert shape == (4, 2, 4, 4), f"stride 2, padding 1 on 7x7: floor((7 + 2 - 3) / 2) + 1 = 4; expected (4, 2, 4, 4), got {shape}"
+shape = conv2d(np.ones((1, 1, 7, 6)), np.ones((1, 1, 3, 2)), stride=(2, 1), padding=(0, 1), dilation=(2, 1)).shape
+assert shape == (1, 1, 2, 7), \
+    f"pairs apply to (H, W): H: floor((7 - 5) / 2) + 1 = 2, W: 6 + 2 - 2 + 1 = 7; expected (1, 1, 2, 7), got {shape}"
 
 
 # %% [markdown] nbgrader={"grade_id": "conv1d_intro"}
@@ -218,8 +249,10 @@ assert conv2d(np.ones((4, 3, 7, 7)), np.ones((2, 3, 3, 3)), stride=2, padding=1)
 # along a sequence: each output is a weighted sum of an input and its
 # neighbours, $z_i = \omega_1 x_{i} + \omega_2 x_{i+1} + \omega_3 x_{i+2}$
 # (cross-correlation, no padding). With channels and a batch the shapes are
-# $x: (N, C_{in}, L)$, $w: (C_{out}, C_{in}, K)$, $b: (C_{out},)$, and the
-# output length is `conv_output_size(L, K, stride, padding, dilation)`.
+# $x: (N, C_{in}, L)$, $w: (C_{out}, C_{in}, K)$, $b: (C_{out},)$ or `None`,
+# `stride`, `padding` and `dilation` are ints, and the output length is
+# `conv_output_size(L, K, stride, padding, dilation)`. Return a float64
+# numpy array of shape $(N, C_{out}, L_{out})$.
 #
 # **Predict first.** The kernel $[1, 0, -1]$ is a difference filter: what
 # does it output on the ramp $1, 2, 3, 4, 5$? Hint: a 1-D signal is a 2-D
@@ -237,17 +270,26 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
 
 
 # %% nbgrader={"grade_id": "test_conv1d", "grade": true, "points": 2}
-"""conv1d: a difference filter on a ramp; hidden randomized cases against PyTorch run first when grading."""
+"""conv1d: a difference filter on a ramp, with padding and a bias, and shapes; hidden randomized cases against PyTorch run first when grading."""
 ### BEGIN HIDDEN TESTS
 from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
 check("conv1d", conv1d, seed=5).raise_if_failed()
 ### END HIDDEN TESTS
 x = np.arange(1, 6, dtype=float).reshape(1, 1, 5)
-out = conv1d(x, np.array([[[1.0, 0.0, -1.0]]]))
+diff = np.array([[[1.0, 0.0, -1.0]]])  # (C_out, C_in, K) = (1, 1, 3)
+out = conv1d(x, diff)
 assert isinstance(out, np.ndarray), f"conv1d must return a numpy array, got {type(out).__name__}"
-assert out.shape == (1, 1, 3), f"expected shape (1, 1, 3), got {out.shape}"
-np.testing.assert_allclose(out[0, 0], [-2, -2, -2])
-assert conv1d(np.ones((2, 3, 10)), np.ones((4, 3, 3)), stride=2, padding=1).shape == (2, 4, 5)
+assert out.dtype == np.float64, f"conv1d must return float64 values, got dtype {out.dtype}"
+assert out.shape == (1, 1, 3), f"a kernel of 3 on 5 samples gives 3 outputs: expected (1, 1, 3), got {out.shape}"
+assert np.allclose(out[0, 0], [-2, -2, -2]), f"x_i - x_(i+2) on a ramp is -2 everywhere, got {out[0, 0]}"
+padded = conv1d(x, diff, padding=1)
+assert np.allclose(padded[0, 0], [-2, -2, -2, -2, 4]), \
+    f"padding 1 puts a zero at each end of 1..5, so the last output is 4 - 0 = 4: expected [-2, -2, -2, -2, 4], got {padded[0, 0]}"
+biased = conv1d(x, diff, b=np.array([0.5]))
+assert np.allclose(biased[0, 0], [-1.5, -1.5, -1.5]), f"b = [0.5] adds 0.5 to every output, got {biased[0, 0]}"
+shape = conv1d(np.ones((2, 3, 10)), np.ones((4, 3, 3)), stride=2, padding=1, dilation=2).shape
+assert shape == (2, 4, 4), \
+    f"batch 2, 3 -> 4 channels, L=10, K=3, s=2, p=1, d=2: floor((10 + 2 - 5) / 2) + 1 = 4; expected (2, 4, 4), got {shape}"
 
 
 # %% [markdown] nbgrader={"grade_id": "params_intro"}
@@ -257,7 +299,9 @@ assert conv1d(np.ones((2, 3, 10)), np.ones((4, 3, 3)), stride=2, padding=1).shap
 # $C_{in}\times K_H\times K_W$ and one bias per filter has
 # $C_{out}\,(C_{in} K_H K_W + 1)$ learnable parameters — **independent of
 # the image size**. A fully connected layer from $n_{in}$ to $n_{out}$ units
-# has $n_{out}\,(n_{in} + 1)$.
+# has $n_{out}\,(n_{in} + 1)$. Both functions take `bias=False` (a layer
+# without biases: drop the $+1$), and `kernel_size` is an int (a square
+# kernel) or a pair $(K_H, K_W)$, as in `nn.Conv2d`. Return ints.
 #
 # **Predict first.** (a) The lecture's layer with kernel size 3, stride 2,
 # padding 1, 3 input channels and 2 output channels. (b) A layer with 10
@@ -298,7 +342,10 @@ params_fc_5x6 = linear_params(5 * 6, h_out * w_out)  # (c) the fully connected l
 """Parameter counts of the lectures' examples: 56 and 280."""
 assert params_lecture_layer == 56, f"(3*3*3 + 1) * 2 = 56, got {params_lecture_layer}"
 assert params_ten_filters == 280, f"(3*3*3 + 1) * 10 = 280, got {params_ten_filters}"
-assert conv2d_params(3, 2, 3) == 56 and conv2d_params(3, 10, 3) == 280
+assert conv2d_params(3, 2, 3) == 56 and conv2d_params(3, 10, 3) == 280, \
+    "params_lecture_layer and params_ten_filters must come from conv2d_params(c_in, c_out, kernel_size)"
+assert conv2d_params(64, 128, (3, 1), bias=False) == 24576, \
+    f"a (3, 1) kernel without bias: 128 * 64 * 3 * 1 = 24576, got {conv2d_params(64, 128, (3, 1), bias=False)}"
 ### BEGIN HIDDEN TESTS
 from cnnlab.shapes import conv2d_params as _ref_conv2d_params
 for _args in [(1, 1, 1), (3, 64, 7), (64, 128, (3, 1)), (16, 8, (1, 5)), (5, 7, 2)]:
@@ -311,6 +358,8 @@ for _args in [(1, 1, 1), (3, 64, 7), (64, 128, (3, 1)), (16, 8, (1, 5)), (5, 7, 
 """Weight sharing: 10 parameters for the 3x3 convolution vs 372 for a fully connected layer."""
 assert params_conv_5x6 == 10, f"a 3x3 kernel and a bias: 10 parameters, got {params_conv_5x6}"
 assert params_fc_5x6 == 372, f"30 inputs -> 12 outputs: 30*12 + 12 = 372, got {params_fc_5x6}"
+assert linear_params(784, 10, bias=False) == 7840, \
+    f"784 inputs -> 10 outputs without bias: 7840, got {linear_params(784, 10, bias=False)}"
 ### BEGIN HIDDEN TESTS
 from cnnlab.shapes import linear_params as _ref_linear_params
 for _n_in, _n_out in [(1, 1), (784, 10), (30, 12), (2050, 3), (7, 1)]:
@@ -337,3 +386,17 @@ for _n_in, _n_out in [(1, 1), (784, 10), (30, 12), (2050, 3), (7, 1)]:
 #    and which changes the output size more?
 # 3. How many parameters has `nn.Conv2d(64, 128, 3)`? And a fully connected
 #    layer between 64×32×32 and 128×30×30 activations?
+#
+# <details>
+# <summary>Answers</summary>
+#
+# 1. $n_{\text{out}} = \lfloor (n + 2 - 3)/1 \rfloor + 1 = n$: the padding
+#    replaces exactly the $k - 1 = 2$ positions a valid 3×3 convolution loses.
+# 2. Dilation widens what one output sees (the kernel spans $d(k-1)+1$
+#    inputs) and shortens the output only by that extra span; stride leaves
+#    one output's receptive field alone but divides the output size by about $s$.
+# 3. $128\,(64 \cdot 3 \cdot 3 + 1) = 73{,}856$ for the convolution;
+#    $(128 \cdot 30 \cdot 30)\,(64 \cdot 32 \cdot 32 + 1) = 115{,}200 \cdot 65{,}537
+#    = 7{,}549{,}862{,}400$ — about 100,000 times more — for the fully connected layer.
+#
+# </details>

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("assignments", nargs="*", help="default: every problem set present")
     d.add_argument("--dest", type=Path, default=COURSE_ROOT / "demo_class")
     limits(d)
+    lab = sub.add_parser("lab", help="JupyterLab on exercises/ (127.0.0.1 only, the course kernel); prints the URL")
+    lab.add_argument("--folder", type=Path, default=None, help="default: exercises/")
+    lab.add_argument("--port", type=int, default=0, help="default: a free port")
     v = sub.add_parser("validate", help="run a student's notebook as the autograder would, visible tests only")
     v.add_argument("assignment")
     v.add_argument("notebook", type=Path)
@@ -150,6 +153,10 @@ def main(argv=None) -> int:
             print(f"released {folder.relative_to(root)}/: "
                   + ", ".join(sorted(p.name for p in folder.iterdir())))
         return 0
+    if args.cmd == "lab":
+        from cnnlab.course.lab import main as lab
+
+        return lab(args.folder, args.port)
     if args.cmd == "validate":
         from cnnlab.course.validate import main as validate
 

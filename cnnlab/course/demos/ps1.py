@@ -78,6 +78,6 @@ STUDENTS = [
             ("test_pad2d", "test_conv2d", "test_conv1d")),
     Student("fc_bias_forgotten", {"params_solution": _FC_BIAS_FORGOTTEN.strip()},
             ("test_params_conv_vs_fully_connected",)),
-    # passes the visible check only
+    # the visible non-square check and the hidden tests both see it
     Student("hard_coded", {"corr2d_solution": _CORR2D_HARD_CODED.strip()}, ("test_corr2d",)),
 ]
