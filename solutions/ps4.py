@@ -297,9 +297,10 @@ assert mults_vgg == params_vgg * 56 * 56 and mults_large == params_large * 56 * 
 # no bias), `bn2`, and, only when the shape changes, `downsample` =
 # `nn.Sequential(conv 1×1 with stride, no bias; BatchNorm)` (keys
 # `downsample.0.weight`, `downsample.1.*`). The hidden test builds blocks of
-# several sizes and strides, compares names and shapes of the `state_dict`,
-# loads your weights (randomised, BatchNorm statistics included) into the
-# reference block, and compares outputs in float64 in training and eval mode.
+# several sizes and strides (batch of one included), compares the names and
+# shapes of the `state_dict` with torchvision's, loads the same random weights
+# and BatchNorm statistics into your block and the reference block, and
+# compares their outputs in float64 in eval and in training mode.
 #
 # **Predict first.** How many parameters has `basic_block(8, 16, stride=2)`?
 
@@ -340,8 +341,8 @@ def basic_block(c_in, c_out, stride=1):
 # %% nbgrader={"grade_id": "test_basic_block", "grade": true, "points": 4}
 """basic_block: shapes, torchvision's parameter names and the identity shortcut; hidden float64 comparison runs first."""
 ### BEGIN HIDDEN TESTS
-from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
-check("basic_block", basic_block, seed=43).raise_if_failed()
+from cnnlab.grading.exercises.resnet import check_basic_block  # the grader's own
+check_basic_block(basic_block, seed=43).raise_if_failed()
 ### END HIDDEN TESTS
 _b = basic_block(8, 16, 2)
 assert isinstance(_b, nn.Module), f"basic_block must return an nn.Module, got {type(_b).__name__}"
@@ -408,7 +409,7 @@ print(f"test accuracy {test_accuracy:.3f}")
 """small_resnet: at least 90 % on x_test from your basic blocks; hidden: 85 % on 500 unseen images."""
 ### BEGIN HIDDEN TESTS
 from cnnlab.grading.exercises.resnet import check_trained_resnet  # the grader's own held-back data
-check_trained_resnet(model, basic_block, CLASSES).raise_if_failed()
+check_trained_resnet(model).raise_if_failed()
 ### END HIDDEN TESTS
 _out = small_resnet(len(CLASSES))(torch.zeros(2, 1, 16, 16))
 assert _out.shape == (2, len(CLASSES)), f"small_resnet must map (2, 1, 16, 16) to (2, {len(CLASSES)}); got {tuple(_out.shape)}"

@@ -5,7 +5,8 @@ import pytest
 
 from cnnlab import functional
 from cnnlab.grading import check
-from wrong_impls_ps45 import CATALOGUE, CORRECT
+from cnnlab.grading.exercises import resnet
+from wrong_impls_ps45 import CATALOGUE, CORRECT, MODULE_CATALOGUE, MODULE_CORRECT
 
 pytestmark = [pytest.mark.ps4, pytest.mark.ps5]
 
@@ -33,3 +34,31 @@ def test_check_wrong_impl_gets_its_key(name, fn, key):
     assert not result.passed
     assert result.mistake == key, result.message
     assert "Likely cause" in result.message or key in ("mutates-input",), result.message
+
+
+@pytest.mark.parametrize("checker", sorted(MODULE_CORRECT))
+def test_module_check_correct_passes(checker):
+    result = getattr(resnet, checker)(MODULE_CORRECT[checker])
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("checker,fn,key", MODULE_CATALOGUE, ids=[f"{c[0]}-{c[2]}" for c in MODULE_CATALOGUE])
+def test_module_check_wrong_gets_its_key(checker, fn, key):
+    result = getattr(resnet, checker)(fn)
+    assert not result.passed
+    assert result.mistake == key, result.message
+
+
+def test_check_basic_block_reference_passes():
+    from cnnlab.models.blocks import basic_block
+
+    assert resnet.check_basic_block(basic_block, seed=3).passed
+
+
+def test_check_basic_block_never_raises():
+    def broken(c_in, c_out, stride=1):
+        raise RuntimeError("student bug")
+
+    result = resnet.check_basic_block(broken)
+    assert not result.passed and result.mistake == "exception" and "student bug" in result.message
+    assert resnet.check_basic_block(lambda *a: 42).mistake == "not-a-module"

@@ -309,3 +309,77 @@ CATALOGUE += [
     ("mean_iou", partial(mean_iou, bug="no_background"), "background-skipped"),
     ("mean_iou", partial(mean_iou, bug="absent_zero"), "absent-classes-zero"),
 ]
+
+
+# -------------------------------------------------------------- basic_block
+def _torch():
+    import torch
+    from torch import nn
+    return torch, nn
+
+
+def basic_block(c_in, c_out, stride=1, bug=None):
+    torch, nn = _torch()
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            bias = bug == "conv_bias"  # BUG when conv_bias
+            s1, s2 = (1, stride) if bug == "stride_conv2" else (stride, 1)  # BUG when stride_conv2
+            self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=s1, padding=1, bias=bias)
+            self.bn1 = nn.BatchNorm2d(c_out)
+            self.conv2 = nn.Conv2d(c_out, c_out, 3, stride=s2, padding=1, bias=bias)
+            self.bn2 = nn.BatchNorm2d(c_out)
+            k = 3 if bug == "ds_kernel3" else 1  # BUG when ds_kernel3
+            need = stride != 1 or c_in != c_out
+            if bug == "no_downsample":
+                need = False  # BUG
+            if bug == "always_downsample":
+                need = True  # BUG
+            self.downsample = nn.Sequential(nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False),
+                                            nn.BatchNorm2d(c_out)) if need else None
+
+        def forward(self, x):
+            out = torch.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            identity = x if self.downsample is None else self.downsample(x)
+            if bug == "relu_before_add":
+                return torch.relu(out) + identity  # BUG
+            if bug == "no_final_relu":
+                return out + identity  # BUG
+            return torch.relu(out + identity)
+
+    return Block()
+
+
+def basic_block_sequential(c_in, c_out, stride=1):
+    _, nn = _torch()
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1), nn.BatchNorm2d(c_out), nn.ReLU())  # BUG: no block
+
+
+def predict(model, x, bug=None):
+    torch, _ = _torch()
+    was = model.training
+    if bug != "no_eval":
+        model.eval()  # BUG when no_eval: BatchNorm uses the batch's statistics
+    with torch.no_grad():
+        out = model(torch.as_tensor(x, dtype=torch.float32)).argmax(dim=1)
+    if bug != "no_restore":
+        model.train(was)  # BUG when no_restore
+    return out.numpy() if bug == "numpy" else out  # BUG when numpy
+
+
+MODULE_CORRECT = {"check_basic_block": basic_block, "check_predict": predict}
+MODULE_CATALOGUE = [
+    ("check_basic_block", partial(basic_block, bug="relu_before_add"), "relu-before-add"),
+    ("check_basic_block", partial(basic_block, bug="no_final_relu"), "no-final-relu"),
+    ("check_basic_block", partial(basic_block, bug="no_downsample"), "downsample-missing"),
+    ("check_basic_block", partial(basic_block, bug="always_downsample"), "downsample-always"),
+    ("check_basic_block", partial(basic_block, bug="conv_bias"), "conv-bias"),
+    ("check_basic_block", partial(basic_block, bug="ds_kernel3"), "downsample-kernel"),
+    ("check_basic_block", partial(basic_block, bug="stride_conv2"), "stride-on-conv2"),
+    ("check_basic_block", basic_block_sequential, "state-dict-keys"),
+    ("check_predict", partial(predict, bug="no_eval"), "state-changed"),
+    ("check_predict", partial(predict, bug="no_restore"), "mode-not-restored"),
+    ("check_predict", partial(predict, bug="numpy"), "wrong-type"),
+]
