@@ -26,7 +26,7 @@ def _cells(nb):
 def fresh_release(tmp_path_factory):
     from cnnlab.course.release import release_into
 
-    return release_into(tmp_path_factory.mktemp("course"), ["ps1"])
+    return release_into(tmp_path_factory.mktemp("course"))  # every problem set: exercises/ holds them all
 
 
 def test_config_root_is_the_repository():
