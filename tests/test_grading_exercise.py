@@ -154,3 +154,27 @@ def test_registry_rejects_bad_exercises():
         Exercise(name="x", signature=(("x", REQUIRED),), kind="matrix", reference=lambda x: x)
     with pytest.raises(ValueError):
         Exercise(name="x", signature=(("x", REQUIRED),), kind="module")
+
+
+def test_student_outputs_are_plain_data():
+    """What crosses from the student's side is picklable data: arrays, numbers, type names; never the object."""
+    import pickle
+
+    from cnnlab.grading import student
+    from cnnlab.grading.compare import Foreign
+
+    class Spoof(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    ex = registry.get("pad2d")
+    case = ex.build_cases(0)[0]
+    for fn, kind in [(lambda x, p: np.zeros((2, 2)), np.ndarray), (lambda x, p: torch.zeros(2), Foreign),
+                     (lambda x, p: np.zeros(2).view(Spoof), Foreign), (lambda x, p: [np.zeros(2)], list)]:
+        out = student.call(ex, fn, case, None, [None])
+        assert isinstance(out.value, kind)
+        assert pickle.loads(pickle.dumps(out)).typename == out.typename
+    rec = student.call(TINY, _tiny, TINY.build_cases(0)[0], "cpu", [None]).value
+    assert set(rec) == {"n_params", "state_dict", "shapes", "output", "forward_error"}
+    assert all(type(v) is np.ndarray for v in rec["state_dict"].values())
+    pickle.dumps(rec)

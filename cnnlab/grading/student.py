@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlab.grading.compare import Foreign
 from cnnlab.grading.guard import forbid, targets_for
 from cnnlab.grading.limits import TimeLimit, call_with_limit
 
@@ -35,6 +36,7 @@ class Outputs:
         mutated: the name of an input argument changed in place, or None.
         probe: the result on fresh inputs of the same shapes (filled in by `probe`).
         seconds: time spent in the student's code.
+        limit: the check's time limit in seconds (for messages), or None.
     """
 
     value: object = None
@@ -45,6 +47,7 @@ class Outputs:
     mutated: str | None = None
     probe: object = None
     seconds: float = 0.0
+    limit: float | None = None
 
 
 def exc_info(exc: BaseException) -> tuple:
@@ -72,28 +75,13 @@ def _plain(result):
     note: the judge must see a student's ndarray subclass or tensor for what it is (to
     reject it), so only the type's name travels for those.
     """
-    if type(result) is np.ndarray or result is None or isinstance(result, (bool, int, float, str, np.generic)):
+    if type(result) is np.ndarray or result is None or type(result) in (bool, int, float, str):
+        return result
+    if isinstance(result, np.generic) and type(result).__module__ == "numpy":  # numpy scalars, not subclasses
         return result
     if type(result) in (tuple, list):
         return type(result)(_plain(r) for r in result)
-    return _Foreign(_typename(result), getattr(result, "shape", None), len(result) if _has_len(result) else None)
-
-
-def _has_len(obj) -> bool:
-    try:
-        len(obj)
-        return True
-    except Exception:
-        return False
-
-
-@dataclass(frozen=True)
-class _Foreign:
-    """A result of a type the judge rejects (tensor, ndarray subclass, spoofing object): its name only."""
-
-    typename: str
-    shape: object = None
-    length: int | None = None
+    return Foreign(_typename(result), isinstance(result, np.ndarray))
 
 
 def call(exercise, fn, case, device, budget: list, task: dict | None = None) -> Outputs:
@@ -106,6 +94,10 @@ def call(exercise, fn, case, device, budget: list, task: dict | None = None) -> 
         return _call_module(exercise, fn, case, device, budget)
     if exercise.kind == "training":
         return _call_training(exercise, fn, case, device, budget, task)
+    return _call_function(exercise, fn, case, budget)
+
+
+def _call_function(exercise, fn, case, budget) -> Outputs:
     args = tuple(_copy(v) for v in case.values)
     out = Outputs()
     calls: list = []
@@ -184,7 +176,7 @@ def record_module(model, x: np.ndarray, device, train: bool = False) -> dict:
         model.train(train)
         with torch.no_grad():
             y = model(torch.as_tensor(np.asarray(x, dtype=np.float64), device=device))
-        rec["output"] = y.detach().cpu().numpy() if hasattr(y, "detach") else _Foreign(_typename(y))
+        rec["output"] = y.detach().cpu().numpy() if hasattr(y, "detach") else Foreign(_typename(y))
     except (Exception, SystemExit) as exc:
         rec["forward_error"] = exc_info(exc)
     finally:
