@@ -20,11 +20,12 @@ STUDENT_OK = dict(CORRECT, pad2d=_pad2d, conv_output_size=shapes.conv_output_siz
 
 
 def test_registry_has_every_exercise():
-    assert set(names()) == {"corr2d", "pad2d", "conv_output_size", "conv1d", "conv2d", "conv2d_backward",
+    # note: >=; ps4/ps5 add theirs (tests/test_grading_ps45.py)
+    assert set(names()) >= {"corr2d", "pad2d", "conv_output_size", "conv1d", "conv2d", "conv2d_backward",
                             "max_pool2d", "avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward"}
 
 
-@pytest.mark.parametrize("name", list(REGISTRY))
+@pytest.mark.parametrize("name", [n for n in REGISTRY if n in STUDENT_OK])
 def test_check_student_style_correct_passes(name):
     result = check(name, STUDENT_OK[name])
     assert isinstance(result, CheckResult)
@@ -33,7 +34,7 @@ def test_check_student_style_correct_passes(name):
     result.raise_if_failed()
 
 
-@pytest.mark.parametrize("name", list(REGISTRY))
+@pytest.mark.parametrize("name", [n for n in REGISTRY if n in STUDENT_OK])
 def test_check_functional_passes(name):
     functional = pytest.importorskip("cnnlab.functional")
     fns = [getattr(functional, name, None) or getattr(shapes, name)]
