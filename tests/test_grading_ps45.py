@@ -1,6 +1,7 @@
 """The ps4/ps5 exercises: correct implementations pass, each keyed mistake is named by its key."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from cnnlab import functional
@@ -62,3 +63,24 @@ def test_check_basic_block_never_raises():
     result = resnet.check_basic_block(broken)
     assert not result.passed and result.mistake == "exception" and "student bug" in result.message
     assert resnet.check_basic_block(lambda *a: 42).mistake == "not-a-module"
+
+
+def test_nms_names_the_students_failing_box_iou():
+    from functools import partial
+
+    import wrong_impls_ps45 as w
+
+    # as in a notebook: nms finds the student's box_iou among its globals
+    namespace = {"np": np, "box_iou": partial(w.box_iou, bug="plus_one")}
+    exec("def nms(boxes, scores, iou_threshold):\n"
+         "    order = np.argsort(-scores, kind='stable')\n"
+         "    iou = box_iou(boxes, boxes)\n"
+         "    removed, keep = np.zeros(len(scores), dtype=bool), []\n"
+         "    for i in order:\n"
+         "        if not removed[i]:\n"
+         "            keep.append(i)\n"
+         "            removed |= iou[i] > iou_threshold\n"
+         "    return np.array(keep, dtype=np.int64)\n", namespace)
+    result = check("nms", namespace["nms"])
+    assert not result.passed and result.mistake == "helper-fails", result.message
+    assert "Your box_iou fails its check" in result.message

@@ -216,6 +216,7 @@ NMS = Exercise(
     mistakes=_NMS_MISTAKES,
     normalize=_boxes_normalize,
     forbidden={"cnnlab.functional": ["nms", "nms_naive"]},
+    helpers=("box_iou",),  # note: a wrong box_iou of the student's makes nms wrong too; say so first
     probe_constant=False,  # note: indices are the same for many inputs; a constant result proves nothing
 )
 
