@@ -358,8 +358,8 @@ assert "downsample.0.weight" not in _b.state_dict(), "same shape in and out: the
 with torch.no_grad():
     _b.bn2.weight.zero_()  # F(x) = 0 now, so the block computes ReLU(0 + x)
     _x = torch.randn(3, 4, 5, 5, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(_b(_x), torch.relu(_x), msg="with F(x) = 0 the block must return ReLU(x): "
-                               "add the identity x before the final ReLU")
+    assert torch.allclose(_b(_x), torch.relu(_x)), ("with F(x) = 0 the block must return ReLU(x): "
+                                                    "add the identity x before the final ReLU")
 
 # %% [markdown]
 # ## 5. A small ResNet, trained {points}

@@ -196,7 +196,7 @@ assert _boxes.shape == (1, 4) and _scores.shape == (1,), f"one cell has conf > 0
 np.testing.assert_allclose(_boxes[0], [224 - 56, 96 - 112, 224 + 56, 96 + 112],
                            err_msg="centre x = (3 + 0.5)/7 * 448 = 224 (column j gives x), y = (1 + 0.5)/7 * 448 = 96; "
                                    "half width 0.125 * 448 = 56, half height 112")
-np.testing.assert_allclose(_scores, [0.9])
+np.testing.assert_allclose(_scores, [0.9], err_msg="scores: the confidence of each kept cell")
 
 # %% [markdown]
 # ## 4. Transposed convolution {points}
