@@ -152,9 +152,10 @@ def _constant_text(exercise, result) -> str:
         return ("your function returned all zeros, also for other input values of the same shapes: the output "
                 "array is never filled in, or the values are read from the wrong place (a padding region, an "
                 "axis that only holds zeros).")
+    # note: "hard-coded" only here, where different inputs gave the same output, and with the other explanation
     return ("your function returned exactly the same result for other input values of the same shapes, so its "
-            "result does not depend on the input values: check that every output value is computed from the "
-            "inputs (not copied from an example's answer) and that the output array is filled in.")
+            "result does not depend on the input values: it looks hard-coded (values copied from an example's "
+            "answer) or the output array is never filled in. Compute every output value from the inputs.")
 
 
 def _compare(exercise, case, result, expected, device, P_raw) -> Verdict:

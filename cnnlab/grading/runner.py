@@ -21,6 +21,7 @@ from cnnlab.grading.result import CheckResult
 __all__ = ["check", "DEFAULT_TIME_LIMIT"]
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds for all of a check's calls together (training: its own budget)
+_HELPER_TIME_LIMIT = 5.0  # seconds for the check of a student's own helper, run only after a failure
 
 
 def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
@@ -73,9 +74,11 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
             helper = _failing_helper(exercise, fn, device)
             if helper is not None:
                 h_name, h_result = helper
-                first = h_result.message.split("\n")
-                message = (f"  Your {h_name} fails its check: {first[0]}\n  " + "\n  ".join(first[1:3])
-                           + f"\n  Fix {h_name} first: {name} calls it. What {name} returned:\n" + message)
+                lines = h_result.message.split("\n")
+                keep = [f"  {line}" for line in lines[1:] if line.startswith(("  Call:", "  Problem:", "  Likely cause:",
+                                                                                "  Or:"))]
+                message = (f"  Your {h_name} fails its check: {lines[0]}\n" + "\n".join(keep)
+                           + f"\n  Fix {h_name} first: {name} calls it. What {name} gave:\n" + message)
                 key = "helper-fails"
             text = f"{name} failed on {where}.\n  Call: {exercise.describe(case)}\n{message}"
             if exercise.kind not in ("training",):
@@ -144,7 +147,7 @@ def _failing_helper(exercise, fn, device):
         if h not in names or not callable(helper) or (getattr(helper, "__module__", None) or "").startswith("cnnlab."):
             continue
         try:
-            result = check(h, helper, device=device)
+            result = check(h, helper, device=device, time_limit=_HELPER_TIME_LIMIT)
         except Exception:  # note: never let the helper's check break the main verdict
             continue
         if not result.passed:
