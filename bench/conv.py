@@ -1,7 +1,7 @@
 """Benchmark: cnnlab's numpy operators against torch on the CPU, measured side by side in one run.
 
     python bench/conv.py            # 30 rounds x 5 calls per side and row
-    python bench/conv.py --quick    # 8 rounds x 3, a few seconds (run by `make course`)
+    python bench/conv.py --quick    # 6 rounds x 2 (run by `make course`)
 
 Rows: conv2d (N=32, 16→32 channels, 32x32, 3x3, float32) with padding 0 and 1
 (target: ratio ≤ 2.0), conv_transpose2d, batch_norm2d, nms of 1,000 boxes and
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
                         help="threads for torch and numpy in the wall-clock section (default: min(2, cores))")
     args = parser.parse_args(argv)
-    rounds, number = (8, 3) if args.quick else (30, 5)
+    rounds, number = (6, 2) if args.quick else (30, 5)
     rng = np.random.default_rng(0)
     rows = _rows(rng)
 

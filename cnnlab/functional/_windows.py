@@ -1,4 +1,5 @@
-"""Private helpers shared by conv.py and pool.py: padding, strided windows, im2col.
+"""Private helpers shared by conv.py, pool.py and transpose.py: padding, strided windows,
+im2col, the in-bounds range of every kernel tap, and one thread split per call.
 
 Nothing here checks arguments; the public functions do that first (`cnnlab._args`).
 """

@@ -94,6 +94,9 @@ def _conv2d(x, w, b, s, p, d, out_hw):
     rows = _tap_ranges(H, H_out, KH, s[0], p[0], d[0])
     cols_ = _tap_ranges(W, W_out, KW, s[1], p[1], d[1])
 
+    # every window of x, as a view: (N, C_in, H_out, W_out, KH, KW) → (N, C_in, KH, KW, H_out, W_out)
+    win = _windows(x, (KH, KW), s, d, out_hw).transpose(0, 1, 4, 5, 2, 3) if p == (0, 0) else None
+
     def work(lo, hi):  # blocks[lo:hi], with a cols buffer of its own (one per thread)
         if p == (0, 0):
             cols = np.empty((per, C_in, KH, KW, H_out, W_out), dtype=dt)
@@ -104,8 +107,7 @@ def _conv2d(x, w, b, s, p, d, out_hw):
         for n0, n1 in blocks[lo:hi]:
             m = n1 - n0
             if p == (0, 0):  # one strided copy of every window
-                win = _windows(x[n0:n1], (KH, KW), s, d, out_hw)  # (m, C_in, H_out, W_out, KH, KW), a view
-                cols[:m] = win.transpose(0, 1, 4, 5, 2, 3)  # (m, C_in, KH, KW, H_out, W_out)
+                cols[:m] = win[n0:n1]  # (m, C_in, KH, KW, H_out, W_out)
             else:
                 for dst, ri, ci in taps:
                     dst[:m] = x[n0:n1, :, ri, ci]  # (m, C_in, rows, cols) of x this tap reads

@@ -18,9 +18,9 @@ from cnnlab import _args_ops as _args
 from cnnlab._args import float_dtype
 from cnnlab.functional._windows import _parallel, _tap_ranges
 
-_BLOCK_BYTES = 1 << 20  # kernel copies of a block of images stay in the cache while they are added
-
 __all__ = ["conv_transpose2d", "conv_transpose2d_naive"]
+
+_BLOCK_BYTES = 1 << 20  # the kernel copies of a block of images stay in the cache while they are added
 
 
 def _full_size(x, w, s, d, p, out_hw):
