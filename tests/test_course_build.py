@@ -119,7 +119,7 @@ def test_cli_build_check_exit_status(tmp_path):
                                     capture_output=True, text=True, env=env, cwd=COURSE_ROOT)
     stale = run("--check")
     assert stale.returncode == 1 and "python -m cnnlab course build ps9" in stale.stderr, stale
-    assert run().returncode == 0 and run("--check").returncode == 0
+    assert run().returncode == 0 and build(["ps9"], tmp_path, check=True) == {"ps9": "unchanged"}
 
 
 def test_round_trip_keeps_metadata(tmp_path):
@@ -219,3 +219,15 @@ def test_ps1_source_runs_as_python():
     """The source is real Python: it runs top to bottom with the solutions (and hidden tests) in place."""
     proc = subprocess.run([sys.executable, str(source_path("ps1"))], capture_output=True, text=True, cwd=COURSE_ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_cli_takes_any_problem_set(capsys):
+    from cnnlab.course.cli import _present, main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for cmd in ("build", "source", "release", "autograde", "demo", "validate", "lab"):
+        assert cmd in out, cmd
+    assert main(["demo", "ps9"]) == 2 and "unknown assignment(s) ['ps9']" in capsys.readouterr().err
+    assert _present(COURSE_ROOT) == PROBLEM_SETS  # the demo's default: every problem set present

@@ -79,12 +79,14 @@ def test_ps1_source_metadata():
         assert needle in text
 
 
+@pytest.mark.slow  # nbgrader's Validator runs the notebook in a kernel
 def test_solutions_pass_validation():
     from nbgrader.validator import Validator
 
     assert Validator().validate(str(SOURCE)) == {}
 
 
+@pytest.mark.slow  # nbgrader's Validator runs the notebook in a kernel
 def test_release_fails_validation():
     from nbgrader.validator import Validator
 
