@@ -22,7 +22,9 @@ __all__ = ["check", "CheckResult", "REGISTRY", "names", "cases", "DEFAULT_TIME_L
 
 def names() -> list[str]:
     """The gradable exercise names."""
-    return list(REGISTRY)
+    from cnnlab.grading.exercises import EXERCISES
+
+    return list(REGISTRY) + list(EXERCISES)
 
 
 def cases(name: str, seed: int = 0, trials: int | None = None):
@@ -30,4 +32,8 @@ def cases(name: str, seed: int = 0, trials: int | None = None):
 
     Each `Case` has `.label`, `.names` and `.values`: call ``fn(*case.values)``.
     """
+    from cnnlab.grading.exercises import EXERCISES
+
+    if name in EXERCISES:
+        return EXERCISES[name].cases(seed, trials)
     return build_cases(name, seed, trials)

@@ -15,12 +15,14 @@ class CheckResult:
         passed: True when every case matched the reference.
         message: what was tried, what differed and the likely cause.
         cases_run: how many cases the student's function was called on.
+        mistake: the stable key of the diagnosed mistake (e.g. ``"no_max_shift"``), or None.
     """
 
     name: str
     passed: bool
     message: str
     cases_run: int = 0
+    mistake: str | None = None
 
     def raise_if_failed(self) -> None:
         """Raise ``AssertionError(self.message)`` unless the check passed."""
