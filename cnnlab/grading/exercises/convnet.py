@@ -15,6 +15,7 @@ is in the function's globals, each is checked and the first that fails is named.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -162,7 +163,9 @@ class _ConvnetExercise:
             return CheckResult(self.name, False, f"{self.name}: expected a function, got {type(fn).__name__}.")
         budget = [None if time_limit is None else float(time_limit)]
         try:
-            found = self._run(fn, budget)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
+                found = self._run(fn, budget)
         except _Fail as f:
             found = (f.text, f.key)
         except TimeLimit:

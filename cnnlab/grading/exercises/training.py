@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -85,7 +86,9 @@ class _Base:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # note: these small nets train several times faster on one thread
         try:
-            message = self._run(fn, seed, time_limit)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
+                message = self._run(fn, seed, time_limit)
         except _Fail as f:
             return CheckResult(self.name, False, f"{self.name} failed: {f.text}", 1, f.key)
         except TimeLimit:
@@ -125,7 +128,7 @@ class _TrainStep(_Base):
         ref = _small_model(seed)
         logits = ref(x)
         loss = F.cross_entropy(logits, y)
-        grads = torch.autograd.grad(loss, list(ref.parameters()))
+        grads = torch.autograd.grad(loss, list(ref.parameters()), retain_graph=True)
         lr = 0.1
         opt = torch.optim.SGD(model.parameters(), lr=lr)
         where = "a Linear(8, 4) model, SGD lr 0.1, a batch of 6, stale gradients in .grad beforehand"
@@ -161,13 +164,15 @@ class _TrainStep(_Base):
                         "no graph is kept alive between steps.", "loss_tensor")
         if isinstance(out, (bool, np.bool_)) or not isinstance(out, (float, int, np.floating)):
             raise _Fail(f"train_step must return the loss as a float; it returned {type(out).__name__}.", "no_loss")
-        if not abs(float(out) - float(loss)) <= 1e-9 * max(1.0, abs(float(loss))):
-            after_loss = float(F.cross_entropy(model(x), y))
+        loss = float(loss.detach())
+        if not abs(float(out) - loss) <= 1e-9 * max(1.0, abs(loss)):
+            with torch.no_grad():
+                after_loss = float(F.cross_entropy(model(x), y))
             if abs(float(out) - after_loss) <= 1e-9 * max(1.0, abs(after_loss)):
                 raise _Fail("train_step returned the loss after the step; return the loss computed in this step "
                             "(before optimizer.step()).", "loss_after_step")
             raise _Fail(f"train_step returned {float(out):.10g}; the cross-entropy of this batch is "
-                        f"{float(loss):.10g}.", "wrong_loss_value")
+                        f"{loss:.10g}.", "wrong_loss_value")
         return "train_step: zero_grad, backward and step ran in order; the loss is returned as a float."
 
     @staticmethod
@@ -236,12 +241,12 @@ class _Evaluate(_Base):
             raise _Fail(f"evaluate must return the accuracy as a float; it returned {type(out).__name__}.",
                         "no_accuracy")
         val = float(out)
-        if abs(val - expected) <= 1e-9:
+        if abs(val - expected) <= 1e-6:  # note: float32 means are fine; accuracies are multiples of 1/300
             return f"evaluate: eval mode, no gradients, accuracy {expected:.4f} as expected."
-        if abs(val - expected * len(y)) <= 1e-6:
+        if abs(val - expected * len(y)) <= 1e-3:
             raise _Fail(f"evaluate returned {val:g}, the number of correct predictions; return the fraction "
                         f"({expected:.4f}).", "count_not_fraction")
-        if abs(val - 100 * expected) <= 1e-6:
+        if abs(val - 100 * expected) <= 1e-4:
             raise _Fail(f"evaluate returned {val:g}, a percentage; return a fraction in [0, 1].", "percent")
         raise _Fail(f"on {where}, evaluate returned {val:.6g}; the accuracy is {expected:.6g} (argmax of the "
                     f"logits over the classes, compared with y, averaged).", "wrong_accuracy")
