@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from cnnlab._validate import as_int, as_pair
+from cnnlab._args import as_int, as_pair
 
 __all__ = [
     "conv_output_size",

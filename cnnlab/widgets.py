@@ -14,7 +14,7 @@ import os
 import numpy as np
 from matplotlib.figure import Figure
 
-from cnnlab._validate import as_int
+from cnnlab._args import as_int
 from cnnlab.shapes import conv_output_size
 from cnnlab.viz.arithmetic import plot_conv_arithmetic
 

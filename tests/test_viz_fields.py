@@ -75,3 +75,13 @@ def test_plot_shift_equivariance_and_response():
     fig = fields.plot_shift_response([0, 1, 2], {"conv": [0, 0.5, 0.9], "pool": [0, 0.1, 0.2]})
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["conv", "pool"]
     plt.close(fig)
+
+
+def test_plot_pooling_pair_stride_and_kernel():
+    x = np.arange(30.0).reshape(5, 6)
+    fig = fields.plot_pooling(x, (2, 3), stride=(1, 3))
+    assert any("pool k=(2, 3), s=(1, 3): 4×2" in t for t in _titles(fig))
+    assert [t.get_text() for t in fig.axes[1].texts][:2] == ["8", "11"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="stride"):
+        fields.plot_pooling(x, 2, stride=(1, 2, 3))

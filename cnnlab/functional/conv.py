@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab import _args
-from cnnlab._validate import float_dtype
+from cnnlab._args import float_dtype
 from cnnlab.functional._windows import _im2col, _pad, _span
 
 __all__ = ["corr2d", "corr2d_naive", "pad2d", "conv1d", "conv1d_naive", "conv2d", "conv2d_naive",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import _args
-from cnnlab._validate import float_dtype
+from cnnlab._args import float_dtype
 from cnnlab.functional._windows import _pad, _span
 
 __all__ = ["max_pool2d", "max_pool2d_naive", "avg_pool2d", "avg_pool2d_naive",

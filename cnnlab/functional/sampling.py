@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from cnnlab._validate import as_array, as_int, as_pair, check_ndim, float_dtype, pool_stride
+from cnnlab._args import as_array, as_int, as_pair, check_ndim, float_dtype, pool_stride
 from cnnlab.shapes import pool_output_size
 
 __all__ = ["upsample_nearest2d", "upsample_bilinear2d", "max_pool2d_with_indices", "max_unpool2d"]

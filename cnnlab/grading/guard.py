@@ -38,26 +38,41 @@ TARGETS = {
 }
 
 # The course's own implementations are solutions too: a numpy exercise that
-# wraps them teaches nothing. Blocked in every exercise.
-_OWN = ["corr2d", "pad2d", "conv1d", "conv2d", "conv2d_backward", "max_pool2d", "avg_pool2d",
-        "max_pool2d_backward", "avg_pool2d_backward"]
-_OWN_TARGETS = {
-    "cnnlab.functional": _OWN + [f"{n}_naive" for n in _OWN if n != "pad2d"]
-    + ["max_pool2d_with_indices", "max_unpool2d"],
-    "cnnlab.functional.conv": [n for n in _OWN if "pool" not in n] + [f"{n}_naive" for n in _OWN if "pool" not in n and n != "pad2d"],
-    "cnnlab.functional.pool": [n for n in _OWN if "pool" in n] + [f"{n}_naive" for n in _OWN if "pool" in n],
-    "cnnlab.reference": list(_OWN),
-}
-# note: shapes' helpers are fair game elsewhere (a student's pooling may call
-# pool_output_size), so they are blocked only where they are the answer.
-_SHAPES_TARGETS = {"cnnlab.shapes": ["conv_output_size", "pool_output_size", "conv2d_output_shape"]}
+# wraps them teaches nothing. Every registered numpy exercise's name (and its
+# `_naive` twin) is blocked in cnnlab.functional (and its submodules) and
+# cnnlab.reference, in every numpy exercise.
+_OWN_EXTRA = ["max_pool2d_with_indices", "max_unpool2d"]
 
 
-def targets_for(name: str) -> dict:
-    """The entry points forbidden while the student's `name` runs."""
-    targets = {**TARGETS, **_OWN_TARGETS}
-    if name == "conv_output_size":
-        targets.update(_SHAPES_TARGETS)
+def _functional_modules() -> list[str]:
+    import importlib.util
+    import pkgutil
+
+    spec = importlib.util.find_spec("cnnlab.functional")
+    subs = [f"cnnlab.functional.{m.name}" for m in pkgutil.iter_modules(spec.submodule_search_locations or [])]
+    return ["cnnlab.functional", *sorted(subs)]
+
+
+def targets_for(exercise) -> dict:
+    """The entry points forbidden while the student's implementation of `exercise` runs.
+
+    numpy kinds: torch's and scipy's convolution and pooling (`TARGETS`), the
+    course's own implementations, plus `exercise.forbidden`; module and
+    training kinds: `exercise.forbidden` only (they are written in torch).
+    """
+    if exercise.kind in ("module", "training"):
+        return {m: list(v) for m, v in exercise.forbidden.items()}
+    from cnnlab.grading import registry  # note: late, the registry imports the exercise modules
+
+    own = []
+    for ex in registry.REGISTRY.values():
+        if ex.kind in ("array", "arrays"):  # note: not "int": shapes' helpers are fair game elsewhere
+            own += [ex.name, f"{ex.name}_naive"]
+    targets = {m: list(v) for m, v in TARGETS.items()}
+    for mod in _functional_modules() + ["cnnlab.reference"]:
+        targets[mod] = own + _OWN_EXTRA
+    for mod, names in exercise.forbidden.items():
+        targets[mod] = targets.get(mod, []) + [n for n in names if n not in targets.get(mod, [])]
     return targets
 
 

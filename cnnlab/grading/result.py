@@ -15,7 +15,9 @@ class CheckResult:
         passed: True when every case matched the reference.
         message: what was tried, what differed and the likely cause.
         cases_run: how many cases the student's function was called on.
-        mistake: the stable key of the diagnosed mistake (e.g. ``"no_max_shift"``), or None.
+        mistake: the stable key of the diagnosed mistake (``"stride-ignored"``,
+            ``"exception"``, ``"helper-fails"``, ...; see `cnnlab.grading.mistake`),
+            or None when the check passed or named no cause.
     """
 
     name: str

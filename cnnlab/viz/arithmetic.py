@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnlab._validate import as_pair
+from cnnlab._args import as_pair
 from cnnlab.shapes import conv_output_size
 from cnnlab.viz.matrices import show_matrix
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnlab.shapes import conv_output_size, receptive_field
+from cnnlab._args import as_array, as_pair, check_ndim, pool_stride
+from cnnlab.shapes import conv2d_output_shape, conv_output_size, receptive_field
 from cnnlab.viz.images import show_matrix
 
 __all__ = [
@@ -116,15 +117,17 @@ def plot_receptive_field_overlay(image, layers, center=None, *, ax=None, title=N
 
 
 def _pool_np(x, k, s, mode):
-    H_out, W_out = conv_output_size(x.shape[0], k, s), conv_output_size(x.shape[1], k, s)
+    """Pool (H, W) `x` with (KH, KW) windows and (sH, sW) strides; also each window's argmax position."""
+    (KH, KW), (sH, sW) = k, s
+    H_out, W_out = conv2d_output_shape(x.shape, k, s)
     out = np.empty((H_out, W_out))
     arg = np.empty((H_out, W_out, 2), dtype=int)
     for i in range(H_out):
         for j in range(W_out):
-            win = x[i * s:i * s + k, j * s:j * s + k]
+            win = x[i * sH:i * sH + KH, j * sW:j * sW + KW]
             out[i, j] = win.max() if mode == "max" else win.mean()
             a, b = np.unravel_index(np.argmax(win), win.shape)
-            arg[i, j] = (i * s + a, j * s + b)
+            arg[i, j] = (i * sH + a, j * sW + b)
     return out, arg
 
 
@@ -133,8 +136,8 @@ def plot_pooling(x, kernel_size=2, stride=None, mode="max", *, fmt=None, title=N
 
     Args:
         x: (H, W) array.
-        kernel_size: k (square windows). Default: 2.
-        stride: s; None means k, as in torch. Default: None.
+        kernel_size: int or (KH, KW). Default: 2.
+        stride: int or (sH, sW); None means kernel_size, as in torch. Default: None.
         mode: "max" or "avg". Default: "max".
         fmt: number format, see `show_matrix`.
         title: figure title.
@@ -143,21 +146,23 @@ def plot_pooling(x, kernel_size=2, stride=None, mode="max", *, fmt=None, title=N
         The Figure. Each output cell has the colour of its window; with
         "max" the winning input of each window is circled.
     """
-    x = np.asarray(x, dtype=np.float64)
-    k = int(kernel_size)
-    s = k if stride is None else int(stride)
+    x = as_array(x, "x").astype(np.float64)
+    check_ndim(x, "x", 2, "(H, W)")
+    k, s = as_pair(kernel_size, "kernel_size", 1), pool_stride(stride, kernel_size)
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg'; got {mode!r}")
     out, arg = _pool_np(x, k, s, mode)
     fig, axes = plt.subplots(1, 2, figsize=(0.55 * (x.shape[1] + out.shape[1]) + 3.5, 0.55 * x.shape[0] + 1.6),
                              gridspec_kw={"width_ratios": [x.shape[1], max(out.shape[1], 1.5)]}, layout="constrained")
     show_matrix(x, axes[0], title=f"input {x.shape[0]}×{x.shape[1]}", fmt=fmt)
-    show_matrix(out, axes[1], title=f"{mode} pool k={k}, s={s}: {out.shape[0]}×{out.shape[1]}", fmt=fmt, ylabel="")
+    ks = k[0] if k[0] == k[1] else k
+    ss = s[0] if s[0] == s[1] else s
+    show_matrix(out, axes[1], title=f"{mode} pool k={ks}, s={ss}: {out.shape[0]}×{out.shape[1]}", fmt=fmt, ylabel="")
     for n, (i, j) in enumerate(np.ndindex(*out.shape)):
         c = _COLORS[n % len(_COLORS)]
-        off = 0.06 * (n % 3) if s < k else 0.0  # overlapping windows: offset the outlines a little
-        axes[0].add_patch(plt.Rectangle((j * s - 0.5 + off, i * s - 0.5 + off), k - 2 * off, k - 2 * off,
-                                        fill=False, lw=2.5, edgecolor=c))
+        off = 0.06 * (n % 3) if s[0] < k[0] or s[1] < k[1] else 0.0  # overlapping windows: offset the outlines
+        axes[0].add_patch(plt.Rectangle((j * s[1] - 0.5 + off, i * s[0] - 0.5 + off), k[1] - 2 * off,
+                                        k[0] - 2 * off, fill=False, lw=2.5, edgecolor=c))
         axes[1].add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=3, edgecolor=c))
         if mode == "max":
             axes[0].add_patch(plt.Circle((arg[i, j, 1], arg[i, j, 0]), 0.38, fill=False, lw=2, edgecolor=c))

@@ -1,4 +1,4 @@
-"""Known mistakes of max/avg pooling and their backward passes.
+"""Known mistakes of max/avg pooling and their backward passes (catalogues of exercises/pool.py).
 
 Forward mistakes come from the reference on altered inputs; backward routing
 mistakes (ties, assign instead of accumulate, fixed position) are simulated
@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab import reference as R
-from cnnlab.grading.diagnose import Mistake
+from cnnlab.grading.mistake import Mistake, hyper_mistakes
 
 __all__ = ["MAX_POOL", "AVG_POOL", "MAX_POOL_BACKWARD", "AVG_POOL_BACKWARD"]
 
@@ -84,37 +84,43 @@ def _first_of_pair(kind, P, dev, stride_from_k0: bool):
     return _pool(kind, P, dev, x=_pad(P.x, P.p, _NEG if kind == "max" else 0.0), k=k, s=s, p=(0, 0))
 
 
+_STRIDE = "The window of output (i, j) starts at (i·sH, j·sW)."
+_PADDING = "Padding p means p values on each side (−inf for max pooling, zeros for average pooling)."
+_DEFAULT = (lambda P: P.stride is None, lambda P: (1, 1),
+            "stride=None means stride = kernel_size (non-overlapping windows), not 1: set stride = kernel_size "
+            "when it is None")
+
+
 def forward(kind: str) -> list[Mistake]:
     other = "avg" if kind == "max" else "max"
     fill = _NEG if kind == "max" else 0.0
+
+    def _stride(*kinds, family=""):
+        return hyper_mistakes("stride", lambda P, dev, v: _pool(kind, P, dev, s=v), get=lambda P: P.s, neutral=1,
+                              meaning=_STRIDE, kinds=kinds, default=_DEFAULT, family=family)
+
+    def _padding(*kinds):
+        return hyper_mistakes("padding", lambda P, dev, v: _pool(kind, P, dev, x=_pad(P.x, v, fill), p=(0, 0)),
+                              get=lambda P: P.p, neutral=0, meaning=_PADDING, kinds=kinds, symbols=("pH", "pW"))
     op = f"{kind}_pool2d"
     out = [
-        Mistake("default-stride-1", "With stride=None, pooling's stride defaults to kernel_size (non-overlapping "
-                "windows), not 1: set stride = kernel_size when it is None.",
-                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1))), family="stride1"),
-        Mistake("stride-ignored", "The stride argument is ignored (you always step by kernel_size): use the stride "
+        *_stride("wrong-default", family="stride1"),
+        Mistake("stride-as-kernel", "The stride argument is ignored (you always step by kernel_size): use the stride "
                 "given, and kernel_size only when stride is None.",
                 lambda P, dev: _if(P.stride is not None and P.s != P.k, lambda: _pool(kind, P, dev, s=P.k))),
-        Mistake("stride-1", "The stride argument is ignored (you step by 1): the window of output (i, j) "
-                "starts at (i·sH, j·sW).", lambda P, dev: _if(P.s != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1))), family="stride1"),
+        *_stride("ignored", family="stride1"),
         Mistake("stride-not-multiplied", "The windows are placed at (i, j) instead of (i·sH, j·sW): the window of "
                 "output (i, j) must start at row i·sH and column j·sW.",
                 lambda P, dev: _if(P.s != (1, 1), lambda: _pool(kind, P, dev, s=(1, 1))[
                     tuple(slice(0, n) for n in _pool(kind, P, dev).shape)])),
-        Mistake("stride-one-axis", "The stride is applied along one axis only.",
-                lambda P, dev: _if(P.s[1] > 1, lambda: _pool(kind, P, dev, s=(P.s[0], 1)))),
-        Mistake("stride-other-axis", "The stride is applied along one axis only.",
-                lambda P, dev: _if(P.s[0] > 1, lambda: _pool(kind, P, dev, s=(1, P.s[1])))),
-        Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW).",
-                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _pool(kind, P, dev, s=_sw(P.s)))),
+        *_stride("h-only", "w-only", "swapped"),
         Mistake("kernel-swapped", "The kernel_size pair is swapped: kernel_size=(KH, KW) is KH rows by KW columns.",
                 lambda P, dev: _if(P.k[0] != P.k[1], lambda: _pool(kind, P, dev, k=_sw(P.k),
                                                                s=P.s if P.stride is not None else _sw(P.k)))),
         Mistake("other-kind", f"Your output equals {'average' if kind == 'max' else 'max'} pooling: {op} must take "
                 f"the {'maximum' if kind == 'max' else 'mean'} of each window.",
                 lambda P, dev: _pool(other, P, dev)),
-        Mistake("padding-ignored", "Padding is ignored: your output equals the result with padding=0.",
-                lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, p=(0, 0)))),
+        *_padding("ignored"),
         Mistake("padding-after", "Padding is added only after the input (bottom/right): padding p means p on each side.",
                 lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, P.p, fill, "after"), p=(0, 0)))),
         Mistake("padding-before", "Padding is added only before the input (top/left): padding p means p on each side.",
@@ -123,22 +129,15 @@ def forward(kind: str) -> list[Mistake]:
                 "Padding p means p on each side: pad x once, by p.",
                 lambda P, dev: _if(P.p != (0, 0), lambda: _pool(kind, P, dev, x=_pad(P.x, (2 * P.p[0], 2 * P.p[1]), fill),
                                                               p=(0, 0)))),
-        Mistake("padding-first", "Only the first entry of the padding pair is used, for both axes: padding=(pH, pW) "
-                "pads H by pH and W by pW.",
-                lambda P, dev: _if(P.p[0] != P.p[1], lambda: _pool(kind, P, dev, x=_pad(P.x, (P.p[0], P.p[0]), fill),
-                                                                 p=(0, 0)))),
+        *_padding("first"),
         Mistake("kernel-first", "Only the first entry of the kernel_size pair is used, for both axes: "
                 "kernel_size=(KH, KW) is a window of KH rows by KW columns.",
                 lambda P, dev: _first_of_pair(kind, P, dev, False), family="kernel-first"),
         Mistake("kernel-first-stride", "Only the first entry of the kernel_size pair is used, for both axes (window "
                 "and default stride): kernel_size=(KH, KW) is a window of KH rows by KW columns.",
                 lambda P, dev: _first_of_pair(kind, P, dev, True), family="kernel-first"),
-        Mistake("stride-first", "Only the first entry of the stride pair is used, for both axes: stride=(sH, sW) "
-                "steps by sH along H and sW along W (and stride=None means stride = kernel_size, both entries).",
-                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _pool(kind, P, dev, s=(P.s[0], P.s[0])))),
-        Mistake("padding-swapped", "The padding pair is swapped: padding=(pH, pW).",
-                lambda P, dev: _if(P.p[0] != P.p[1] and 2 * P.p[1] <= P.k[0] and 2 * P.p[0] <= P.k[1],
-                                   lambda: _pool(kind, P, dev, p=_sw(P.p)))),
+        *_stride("first"),
+        *_padding("swapped"),
         Mistake("last-element", "Your output takes the last (bottom-right) element of each window instead of "
                 f"its {'maximum' if kind == 'max' else 'mean'}.", lambda P, dev: _corner(P, True)),
         Mistake("first-element", "Your output takes the first (top-left) element of each window instead of "
@@ -300,6 +299,10 @@ _ACC = ("gradients are assigned (=) instead of accumulated (+=): where windows o
 def backward(kind: str) -> list[Mistake]:
     pick = "first" if kind == "max" else "mean"
     fill = _NEG if kind == "max" else 0.0
+
+    def _bstride(*kinds, family=""):
+        return hyper_mistakes("stride", lambda P, dev, v: _route(P, pick, stride=v), get=lambda P: P.s, neutral=1,
+                              meaning=_STRIDE, kinds=kinds, default=_DEFAULT, family=family)
     out = [
         Mistake("assigned", f"dx: {_ACC}.", lambda P, dev: _if(_overlap(P), lambda: _route(P, pick, assign=True))),
         Mistake("padded", "dx still includes the padding: compute the gradient of the padded input, then crop it, "
@@ -310,19 +313,13 @@ def backward(kind: str) -> list[Mistake]:
                 "(i, j) starts at row i·sH − pH and column j·sW − pW of x).",
                 lambda P, dev: _if(P.p != (0, 0), lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0))
                                    [:, :, :P.x.shape[2], :P.x.shape[3]])),
-        Mistake("default-stride-1", "With stride=None, pooling's stride defaults to kernel_size, not 1.",
-                lambda P, dev: _if(P.stride is None and P.k != (1, 1), lambda: _route(P, pick, stride=(1, 1))), family="stride1"),
-        Mistake("stride-ignored", "The stride argument is ignored (you step by kernel_size): the window of output "
+        *_bstride("wrong-default", family="stride1"),
+        Mistake("stride-as-kernel", "The stride argument is ignored (you step by kernel_size): the window of output "
                 "(i, j) starts at (i·sH, j·sW). Spreading dout with np.repeat or np.kron is right only when the stride "
                 "equals kernel_size; with overlapping windows, add each window's share with +=.",
                 lambda P, dev: _if(P.stride is not None and P.s != P.k, lambda: _route(P, pick, stride=P.k))),
-        Mistake("stride-1", "The stride argument is ignored (you step by 1).",
-                lambda P, dev: _if(P.s != (1, 1), lambda: _route(P, pick, stride=(1, 1))), family="stride1"),
-        Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW).",
-                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _route(P, pick, stride=_sw(P.s)))),
-        Mistake("stride-first", "dx: sH is used along both axes (the window of output (i, j) starts at column j·sH): "
-                "stride=(sH, sW) steps by sH along H and by sW along W.",
-                lambda P, dev: _if(P.s[0] != P.s[1], lambda: _route(P, pick, stride=(P.s[0], P.s[0])))),
+        *_bstride("ignored", family="stride1"),
+        *_bstride("swapped", "first"),
         Mistake("crop-neg", "dx is cropped with [p:-p], which is empty when p = 0 (-0 is 0, so [0:-0] selects "
                 "nothing): crop dx_padded[:, :, pH:pH + H, pW:pW + W].",
                 lambda P, dev: _if(0 in P.p, lambda: _bwd(kind, P, dev, x=_pad(P.x, P.p, fill), p=(0, 0))

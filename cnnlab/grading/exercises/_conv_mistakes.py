@@ -1,4 +1,4 @@
-"""Known mistakes of corr2d, conv1d and conv2d, computed from the reference.
+"""Known mistakes of corr2d, conv1d and conv2d (catalogues of exercises/conv.py), computed from the reference.
 
 conv1d is handled as a conv2d with H = 1 (see `diagnose.normalize`).
 """
@@ -7,14 +7,36 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import reference as R
-from cnnlab.grading.diagnose import Mistake
+from cnnlab.grading.mistake import Mistake, hyper_mistakes
 
-__all__ = ["CORR2D", "CONV"]
+__all__ = ["CORR2D", "CONV", "CONV1D_ONLY"]
 
 
 def _conv(P, dev, x=None, w=None, b="same", s=None, p=None, d=None):
     return R.conv2d(P.x if x is None else x, P.w if w is None else w, P.b if b == "same" else b,
                     P.s if s is None else s, P.p if p is None else p, P.d if d is None else d, device=dev)
+
+
+def _rerun(attr):
+    """rerun(P, dev, value): the reference with hyper-parameter `attr` ("s", "p", "d") replaced by `value`."""
+    return lambda P, dev, value: _conv(P, dev, **{attr: value})
+
+
+def _get_s(P):
+    return P.s
+
+
+def _get_p(P):
+    return P.p
+
+
+def _get_d(P):
+    return P.d
+
+
+_STRIDE = "Move the window by the stride: the window of output (i, j) starts at (i·sH, j·sW)."
+_PAD = "Padding p means p zeros on each side of x (pad2d) before sliding the kernel."
+_DILATION = "With dilation d the kernel taps are d positions apart, x[i·s + d·k]; dilation 1 is a contiguous kernel."
 
 
 def _if(cond, value_fn):
@@ -146,9 +168,7 @@ CONV = [
             "kernel): add b[c_out] once per output value, after the whole sum.",
             lambda P, dev: _if(P.b is not None and P.w[0].size > 1, lambda: _conv(P, dev, b=None)
                                + P.w[0].size * P.b.reshape(1, -1, 1, 1))),
-    Mistake("padding-ignored", "Padding is ignored: your output equals the result with padding=0. Add "
-            "padding zeros on each side of x (pad2d) before sliding the kernel.",
-            lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(0, 0))), family="pad-less"),
+    *hyper_mistakes("padding", _rerun("p"), get=_get_p, neutral=0, meaning=_PAD, kinds=("ignored",), family="pad-less"),
     Mistake("size-unpadded", "The output size is computed from the unpadded input: the number of positions is "
             "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1, with the padding counted (2p: p zeros on each side).",
             lambda P, dev: _if(P.p != (0, 0), lambda: _size_unpadded(P, dev))),
@@ -167,12 +187,7 @@ CONV = [
             "on both sides: ((0, 0), (0, 0), (pH, pH), (pW, pW)).",
             lambda P, dev: _if(P.p[0] != P.p[1], lambda: _conv(
                 P, dev, x=np.pad(P.x, ((0, 0), (0, 0), P.p, P.p)), p=(0, 0))), only_2d=True),
-    Mistake("padding-h-only", "Padding is applied along H only: pad W by pW as well.",
-            lambda P, dev: _if(P.p[1] > 0, lambda: _conv(P, dev, p=(P.p[0], 0))), only_2d=True),
-    Mistake("padding-w-only", "Padding is applied along W only: pad H by pH as well.",
-            lambda P, dev: _if(P.p[0] > 0, lambda: _conv(P, dev, p=(0, P.p[1]))), only_2d=True),
-    Mistake("padding-swapped", "The padding pair is swapped: padding=(pH, pW) pads H by pH and W by pW.",
-            lambda P, dev: _if(P.p[0] != P.p[1], lambda: _conv(P, dev, p=_swap(P.p))), only_2d=True),
+    *hyper_mistakes("padding", _rerun("p"), get=_get_p, neutral=0, meaning=_PAD, kinds=("h-only", "w-only", "swapped"), symbols=("pH", "pW")),
     Mistake("padding-total", "Padding is split between the sides (p//2 before and after): padding p means "
             "p zeros on each side.", lambda P, dev: _if(max(P.p) > 0, lambda: _conv(P, dev, p=(P.p[0] // 2, P.p[1] // 2))),
             family="pad-less"),
@@ -182,37 +197,15 @@ CONV = [
     Mistake("padding-added", "You padded the input although padding is 0 (\"same\" padding): pad only by the "
             "given padding.", lambda P, dev: _if(P.p == (0, 0), lambda: _conv(
                 P, dev, p=(0 if P.one_d else (P.w.shape[2] - 1) // 2, (P.w.shape[3] - 1) // 2)))),
-    Mistake("stride-ignored", "Stride is ignored: your output equals the result with stride 1. Move the "
-            "window by stride positions: the window of output (i, j) starts at (i·sH, j·sW).",
-            lambda P, dev: _if(P.s != (1, 1), lambda: _conv(P, dev, s=(1, 1)))),
-    Mistake("stride-h-only", "Stride is applied along H (rows) only: step by sW along W as well.",
-            lambda P, dev: _if(P.s[1] > 1, lambda: _conv(P, dev, s=(P.s[0], 1))), only_2d=True),
-    Mistake("stride-w-only", "Stride is applied along W (columns) only: step by sH along H as well.",
-            lambda P, dev: _if(P.s[0] > 1, lambda: _conv(P, dev, s=(1, P.s[1]))), only_2d=True),
-    Mistake("stride-swapped", "The stride pair is swapped: stride=(sH, sW) steps by sH along H and sW along W.",
-            lambda P, dev: _if(P.s[0] != P.s[1], lambda: _conv(P, dev, s=_swap(P.s))), only_2d=True),
-    Mistake("stride-first", "Only the first entry of the stride pair is used, for both axes.",
-            lambda P, dev: _if(P.s[0] != P.s[1], lambda: _conv(P, dev, s=(P.s[0], P.s[0]))), only_2d=True),
+    *hyper_mistakes("stride", _rerun("s"), get=_get_s, neutral=1, meaning=_STRIDE, kinds=("ignored", "h-only", "w-only", "swapped", "first")),
     Mistake("stride-not-multiplied", "The windows are placed at (i, j) instead of (i·sH, j·sW): the output has the "
             "right size but the window of output (i, j) must start at row i·sH and column j·sW.",
             lambda P, dev: _if(P.s != (1, 1), lambda: _crop(_conv(P, dev, s=(1, 1)), _conv(P, dev).shape))),
-    Mistake("dilation-ignored", "Dilation is ignored: your output equals the result with dilation 1. With "
-            "dilation d, kernel taps are d positions apart: x[i·s + d·ki].",
-            lambda P, dev: _if(P.d != (1, 1), lambda: _conv(P, dev, d=(1, 1)))),
+    *hyper_mistakes("dilation", _rerun("d"), get=_get_d, neutral=1, meaning=_DILATION, kinds=("ignored",)),
     Mistake("dilation-times-stride", "The window of output i starts at i·s·d (the dilation is multiplied into the "
             "stride): it starts at i·s; dilation only spaces the taps inside the window, x[i·s + d·k].",
             lambda P, dev: _if(P.d != (1, 1), lambda: _dilation_times_stride(P, dev))),
-    Mistake("dilation-swapped", "The dilation pair is swapped: dilation=(dH, dW).",
-            lambda P, dev: _if(P.d[0] != P.d[1], lambda: _conv(P, dev, d=_swap(P.d))), only_2d=True),
-    Mistake("dilation-one-axis", "Dilation is applied along one axis only (W, the columns): space the kernel taps "
-            "dH rows apart along H as well.",
-            lambda P, dev: _if(P.d[0] > 1 and P.d[1] > 1, lambda: _conv(P, dev, d=(1, P.d[1]))), only_2d=True),
-    Mistake("dilation-h-only", "Dilation is applied along one axis only (H, the rows): space the kernel taps "
-            "dW columns apart along W as well.",
-            lambda P, dev: _if(P.d[1] > 1, lambda: _conv(P, dev, d=(P.d[0], 1))), only_2d=True),
-    Mistake("dilation-plus-one", "Dilation is off by one: dilation 1 means a contiguous kernel (taps 1 apart), "
-            "dilation d puts d − 1 zeros between taps.",
-            lambda P, dev: _conv(P, dev, d=(P.d[0] + (not P.one_d), P.d[1] + 1))),
+    *hyper_mistakes("dilation", _rerun("d"), get=_get_d, neutral=1, meaning=_DILATION, kinds=("swapped", "w-only", "h-only", "off-by-one")),
     Mistake("first-channel", "Only input channel 0 is used: each filter must sum over all C_in input channels.",
             lambda P, dev: _if(P.x.shape[1] > 1, lambda: _conv(P, dev, x=P.x[:, :1], w=P.w[:, :1]))),
     Mistake("last-channel", "Only the last input channel counts: the sum over input channels is overwritten "
@@ -324,4 +317,20 @@ CORR2D = [
             "along H.", lambda P, dev: _corr(P.x, P.k, dev)[:-1, :]),
     Mistake("elementwise-mean", "Each output is the mean of the window·kernel products, not their sum.",
             lambda P, dev: _corr(P.x, P.k, dev) / P.k.size),
+]
+
+
+def _bias_only(P, dev):
+    """What a 2-D convolution of height 1 gives when it pads the dummy height axis too: row 0 is padding."""
+    if not P.one_d or P.p[1] == 0:
+        return None
+    out = np.zeros(_conv(P, dev).shape)  # (N, C_out, 1, L_out)
+    return out + (0 if P.b is None else P.b.reshape(1, -1, 1, 1))
+
+
+CONV1D_ONLY = [
+    Mistake("padding-dummy-axis", "Your output holds only the bias (zeros without one), whatever the input: conv1d "
+            "written as a 2-D convolution of height 1 whose padding also pads the dummy height axis returns row 0, "
+            "a row of padding. Pad only the length axis (padding (0, p), stride (1, s), dilation (1, d) in the 2-D "
+            "call), or make sure every output value is computed from the input.", _bias_only),
 ]

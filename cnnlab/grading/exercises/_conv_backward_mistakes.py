@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import reference as R
-from cnnlab.grading.diagnose import Mistake
+from cnnlab.grading.mistake import Mistake
 
 __all__ = ["CONV_BACKWARD"]
 
