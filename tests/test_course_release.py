@@ -42,8 +42,8 @@ def test_config_root_is_the_repository():
 
 
 def test_ps1_source_is_built_from_its_script():
-    proc = subprocess.run([sys.executable, str(COURSE_ROOT / "solutions" / "build_ps1.py"), "--check"])
-    assert proc.returncode == 0, "solutions/ps1/ps1.ipynb differs from `python solutions/build_ps1.py`"
+    proc = subprocess.run([sys.executable, "-m", "cnnlab", "course", "build", "ps1", "--check"])
+    assert proc.returncode == 0, "solutions/ps1/ps1.ipynb differs from `python -m cnnlab course build ps1`"
 
 
 def test_ps1_source_metadata():
