@@ -240,7 +240,7 @@ MNIST1D_CNN = ModuleExercise(
 )
 
 MNIST1D_MLP = ModuleExercise(
-    name="mnist1d_mlp", reference=_mlp, input_shape=(5, 40),
+    name="mnist1d_mlp", reference=_mlp, input_shape=(5, 1, 40),
     what="the fully connected baseline 40 -> 350 -> 175 -> 400 -> 10 (150,185 parameters)",
     mistakes=(
         ("bias-missing", "the Linear layers have no bias; 150,185 counts weights and biases.",
