@@ -4,7 +4,7 @@
 argument raises the same clear error whichever implementation is used. Like
 `cnnlab._args`, each parser returns the arrays unchanged (never copied or
 mutated) plus the hyper-parameters as plain ints/floats and the output size.
-Only the public helpers of `cnnlab._validate` are used.
+Only the public helpers of `cnnlab._args` are used.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from cnnlab._validate import as_array, as_pair, check_ndim
+from cnnlab._args import as_array, as_pair, check_ndim
 
 __all__ = ["same_shape_args", "cross_entropy_args", "numerical_gradient_args", "batch_norm2d_args",
            "batch_norm2d_backward_args", "conv_transpose2d_args", "conv_transpose_output_size",

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from cnnlab import _args
 from cnnlab import _args_ops
-from cnnlab._validate import as_array
+from cnnlab._args import as_array
 
 __all__ = [
     "corr2d", "pad2d", "conv1d", "conv2d", "conv2d_backward",

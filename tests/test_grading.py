@@ -17,12 +17,17 @@ def _pad2d(x, padding):
     return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])
 
 
-STUDENT_OK = dict(CORRECT, pad2d=_pad2d, conv_output_size=shapes.conv_output_size)
+STUDENT_OK = dict(CORRECT, pad2d=_pad2d, conv_output_size=shapes.conv_output_size,
+                  relu=lambda x: np.maximum(x, 0.0), relu_backward=lambda dout, x: dout * (x > 0))
 
 
 def test_registry_has_every_exercise():
     assert set(names()) == {"corr2d", "pad2d", "conv_output_size", "conv1d", "conv2d", "conv2d_backward",
-                            "max_pool2d", "avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward"}
+                            "max_pool2d", "avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward",
+                            "relu", "relu_backward", "softmax_cross_entropy", "numerical_gradient",  # ps2
+                            "convnet_loss", "convnet_training",
+                            "mnist1d_cnn", "mnist1d_mlp", "generate_model", "train_step", "evaluate",  # ps3
+                            "mnist1d_training"}
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import _args_ops as _args
-from cnnlab._validate import as_array, float_dtype
+from cnnlab._args import as_array, float_dtype
 
 __all__ = ["relu", "relu_backward", "softmax_cross_entropy", "numerical_gradient"]
 

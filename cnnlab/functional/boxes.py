@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import _args_ops as _args
-from cnnlab._validate import float_dtype
+from cnnlab._args import float_dtype
 
 __all__ = ["box_iou", "box_iou_naive", "nms", "nms_naive"]
 

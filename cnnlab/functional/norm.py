@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import _args_ops as _args
-from cnnlab._validate import float_dtype
+from cnnlab._args import float_dtype
 
 __all__ = ["batch_norm2d", "batch_norm2d_backward"]
 

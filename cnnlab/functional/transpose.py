@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import _args_ops as _args
-from cnnlab._validate import float_dtype
+from cnnlab._args import float_dtype
 from cnnlab.functional._windows import _span
 
 __all__ = ["conv_transpose2d", "conv_transpose2d_naive"]

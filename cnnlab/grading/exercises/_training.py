@@ -141,9 +141,9 @@ class _TrainStep(_Base):
         if all(torch.equal(a, b) for a, b in zip(after, before)):
             cleared = all(p.grad is None or not p.grad.any() for p in model.parameters())
             if cleared:
-                raise _Fail(f"on {where}, the parameters did not change and the gradients are zero: zero_grad() ran "
-                            f"after backward(), so step() had nothing to apply. Order: zero_grad, backward, step.",
-                            "zero-grad-after-backward")
+                raise _Fail(f"on {where}, the parameters did not change and the gradients are empty: step() had "
+                            f"nothing to apply, so zero_grad() ran after backward() (or backward() never ran). "
+                            f"Order: zero_grad, backward, step.", "zero-grad-after-backward")
             raise _Fail(f"on {where}, the parameters did not change: call optimizer.step() after loss.backward().",
                         "step-missing")
         if moved_by([g + s for g, s in zip(grads, stale)]):
