@@ -389,7 +389,7 @@ assert n_params == 2389962, f"896 + 18,496 + 2,360,320 + 10,250 = 2,389,962 para
 # **Predict first.** Which model loses accuracy, and roughly how much?
 #
 # Train a new conv net and a new MLP on the shuffled data with `train`
-# (from `torch.manual_seed(0)`, as in part 5) and fill in
+# (from `torch.manual_seed(0)`, as in part 5), one model per cell below, and fill in
 #
 # - `shuffle_models`: `{"cnn_shuffled": ..., "mlp_shuffled": ...}`, the two
 #   trained models;
@@ -408,16 +408,29 @@ ys_train = torch.tensor(shuffled["y"]).to(device)
 xs_test = torch.tensor(shuffled["x_test"]).unsqueeze(1).to(device)  # (1000, 40) → (1000, 1, 40)
 ys_test = torch.tensor(shuffled["y_test"]).to(device)
 
-# %% nbgrader={"grade_id": "shuffle_solution", "solution": true}
+# %%
 shuffle_models = {}
 shuffle_results = {"cnn": cnn_accuracy, "mlp": mlp_accuracy}
+
+# %% nbgrader={"grade_id": "shuffle_cnn_solution", "solution": true}
+# a new conv net from torch.manual_seed(0), trained on the shuffled data; record it and its test accuracy
 ### BEGIN SOLUTION
-for name, build in [("cnn_shuffled", mnist1d_cnn), ("mlp_shuffled", mnist1d_mlp)]:
-    torch.manual_seed(0)
-    shuffle_models[name] = build().to(device)
-    train(shuffle_models[name], xs_train, ys_train)
-    shuffle_results[name] = evaluate(shuffle_models[name], xs_test, ys_test)
+torch.manual_seed(0)
+shuffle_models["cnn_shuffled"] = mnist1d_cnn().to(device)
+train(shuffle_models["cnn_shuffled"], xs_train, ys_train)
+shuffle_results["cnn_shuffled"] = evaluate(shuffle_models["cnn_shuffled"], xs_test, ys_test)
 ### END SOLUTION
+
+# %% nbgrader={"grade_id": "shuffle_mlp_solution", "solution": true}
+# the same for a new MLP (one model per cell keeps each cell well inside the autograder's time limit)
+### BEGIN SOLUTION
+torch.manual_seed(0)
+shuffle_models["mlp_shuffled"] = mnist1d_mlp().to(device)
+train(shuffle_models["mlp_shuffled"], xs_train, ys_train)
+shuffle_results["mlp_shuffled"] = evaluate(shuffle_models["mlp_shuffled"], xs_test, ys_test)
+### END SOLUTION
+
+# %%
 for name, acc in shuffle_results.items():
     print(f"{name:<13} {acc:.3f}")
 
