@@ -1,8 +1,8 @@
 """A catalogue of wrong student implementations, one per diagnosis.
 
 Each is plain numpy written the way a student would, with one mistake; the
-bug is marked `# BUG`. `CATALOGUE` lists (exercise, mistake, function,
-fragment of the diagnosis `check` must print). Several share a student-style
+bug is marked `# BUG`. `CATALOGUE` lists (exercise, mistake, function, the
+key `check` must give as `CheckResult.mistake`). Several share a student-style
 base whose `bug=` switch selects the faulty line, so that the rest of the
 code is known to be right (the base with `bug=None` passes `check`).
 """
@@ -566,161 +566,384 @@ CORRECT = {
     "max_pool2d_backward": _maxb(None), "avg_pool2d_backward": _avgb(None),
 }
 
-# (exercise, mistake id, wrong function, fragment the message must contain)
+# (exercise, mistake id, wrong function, the mistake key check must name)
 CATALOGUE = [
-    ("corr2d", "flip", partial(corr2d, bug="flip"), "kernel flipped"),
-    ("corr2d", "transpose", partial(corr2d, bug="transpose"), "kernel transposed"),
-    ("corr2d", "same", partial(corr2d, bug="same"), '"same"-padded'),
-    ("corr2d", "off_by_one", partial(corr2d, bug="off_by_one"), "last row and column of outputs are missing"),
-    ("corr2d", "mean", partial(corr2d, bug="mean"), "mean of the window"),
-    ("corr2d", "scipy", corr2d_scipy, "this exercise must be solved with numpy; scipy.signal.correlate2d was called"),
-    ("corr2d", "zeros_like", corr2d_zeros_like, "too large"),
-    ("corr2d", "hard_coded", corr2d_hard_coded, "looks hard-coded"),
-    ("max_pool2d", "hard_coded", max_pool2d_hard_coded, "looks hard-coded"),
-    ("conv2d_backward", "hard_coded", conv2d_backward_hard_coded, "looks hard-coded"),
-    ("max_pool2d", "float32", max_pool2d_float32, "only to about float32 precision"),
-    ("conv_output_size", "truncate", size_truncate, "truncates toward zero"),
-    ("pad2d", "all_axes", pad2d_all_axes, "pads every axis"),
-    ("pad2d", "after", pad2d_after, "only after"),
-    ("pad2d", "all_after", pad2d_all_after, "All the zeros are added after"),
-    ("pad2d", "edge", pad2d_edge, "copies of the edge values"),
-    ("pad2d", "swapped", pad2d_swapped, "padding pair is swapped"),
-    ("pad2d", "inplace", pad2d_inplace, "modified its input `x` in place"),
-    ("conv_output_size", "pad_once", size_pad_once, "padding is counted once"),
-    ("conv_output_size", "no_dilation", size_no_dilation, "dilation is ignored"),
-    ("conv_output_size", "no_plus_one", size_no_plus_one, "the +1 is missing"),
-    ("conv_output_size", "ceil", size_ceil, "rounded up (ceil)"),
-    ("conv_output_size", "true_division", size_true_division, "is the float"),
-    ("conv_output_size", "no_error", size_no_error, "must raise ValueError"),
-    ("conv1d", "flip", partial(conv1d, bug="flip"), "kernel flipped"),
-    ("conv1d", "stride_ignored", partial(conv1d, bug="stride_ignored"), "Stride is ignored"),
-    ("conv1d", "dilation_ignored", partial(conv1d, bug="dilation_ignored"), "Dilation is ignored"),
-    ("conv1d", "no_padding", partial(conv1d, bug="no_padding"), "Padding is ignored"),
-    ("conv1d", "no_bias", partial(conv1d, bug="no_bias"), "without the bias"),
-    ("conv1d", "bias_last_axis", partial(conv1d, bug="bias_last_axis"), "bias is broadcast along the wrong axis"),
-    ("conv1d", "np_convolve", conv1d_np_convolve, "kernel flipped"),
-    ("conv2d", "flip", partial(conv2d, bug="flip"), "Your output equals a true convolution (kernel flipped). conv2d must compute cross-correlation"),
-    ("conv2d", "no_padding", partial(conv2d, bug="no_padding"), "Padding is ignored"),
-    ("conv2d", "pad_after", partial(conv2d, bug="pad_after"), "only after the input"),
-    ("conv2d", "pad_all_before", partial(conv2d, bug="pad_all_before"), "All the zeros are added before"),
-    ("conv2d", "stride_ignored", partial(conv2d, bug="stride_ignored"), "Stride is ignored"),
-    ("conv2d", "stride_first", partial(conv2d, bug="stride_first"), "first entry of the stride pair"),
-    ("conv2d", "stride_swapped", partial(conv2d, bug="stride_swapped"), "stride pair is swapped"),
-    ("conv2d", "dilation_ignored", partial(conv2d, bug="dilation_ignored"), "Dilation is ignored"),
-    ("conv2d", "no_bias", partial(conv2d, bug="no_bias"), "without the bias"),
-    ("conv2d", "bias_last_axis", partial(conv2d, bug="bias_last_axis"), "bias is broadcast along the wrong axis"),
-    ("conv2d", "bias_first", partial(conv2d, bug="bias_first"), "bias of channel 0"),
-    ("conv2d", "first_channel", partial(conv2d, bug="first_channel"), "Only input channel 0"),
-    ("conv2d", "first_sample", partial(conv2d, bug="first_sample"), "Only the first sample"),
-    ("conv2d", "off_by_one", partial(conv2d, bug="off_by_one"), "off by one"),
-    ("conv2d", "transposed", partial(conv2d, bug="transposed"), "H and W swapped"),
-    ("conv2d", "torch", conv2d_torch, "this exercise must be solved with numpy; torch.nn.functional.conv2d was called"),
-    ("conv2d_backward", "dx_flip", partial(conv2d_backward, bug="dx_flip"), "dx: the kernel is flipped"),
-    ("conv2d_backward", "dx_assigned", partial(conv2d_backward, bug="dx_assigned"), "assigned (=) instead of accumulated"),
-    ("conv2d_backward", "dx_not_cropped", partial(conv2d_backward, bug="dx_not_cropped"), "dx still includes the padding"),
-    ("conv2d_backward", "dw_first_sample", partial(conv2d_backward, bug="dw_first_sample"), "dw is not summed over the batch"),
-    ("conv2d_backward", "dw_assigned", partial(conv2d_backward, bug="dw_assigned"), "dw is assigned (=)"),
-    ("conv2d_backward", "dw_mean", partial(conv2d_backward, bug="dw_mean"), "dw is averaged over the batch"),
-    ("conv2d_backward", "db_per_sample", partial(conv2d_backward, bug="db_per_sample"), "db is not summed over the batch"),
-    ("conv2d_backward", "db_mean", partial(conv2d_backward, bug="db_mean"), "db is a mean"),
-    ("conv2d_backward", "db_wrong_axes", partial(conv2d_backward, bug="db_wrong_axes"), "db is summed over the wrong axes"),
-    ("conv2d_backward", "wrong_order", partial(conv2d_backward, bug="wrong_order"), "wrong order"),
-    ("max_pool2d", "default_stride_1", _max("default_stride_1"), "stride defaults to kernel_size"),
-    ("max_pool2d", "stride_ignored", _max("stride_ignored"), "stride argument is ignored"),
-    ("max_pool2d", "no_padding", _max("no_padding"), "Padding is ignored"),
-    ("max_pool2d", "zero_pad", _max("zero_pad"), "must pad with −inf"),
-    ("max_pool2d", "last_element", _max("last_element"), "last (bottom-right) element"),
-    ("max_pool2d", "over_channels", _max("over_channels"), "spans the channels"),
-    ("max_pool2d", "avg", _max("other_kind"), "equals average pooling"),
-    ("max_pool2d", "ceil", _max("ceil"), "ceil instead of floor"),
-    ("max_pool2d", "whole_batch", max_pool2d_whole_batch, "spans the samples and the channels"),
-    ("avg_pool2d", "default_stride_1", _avg("default_stride_1"), "stride defaults to kernel_size"),
-    ("avg_pool2d", "max", _avg("other_kind"), "equals max pooling"),
-    ("avg_pool2d", "sum", _avg("sum"), "sum of each window"),
-    ("avg_pool2d", "exclude_pad", _avg("exclude_pad"), "Padding zeros are left out of the average"),
-    ("avg_pool2d", "no_padding", _avg("no_padding"), "Padding is ignored"),
-    ("max_pool2d_backward", "assigned", _maxb("assigned"), "assigned (=) instead of accumulated"),
-    ("max_pool2d_backward", "ties_all", _maxb("ties_all"), "several equal maxima"),
-    ("max_pool2d_backward", "mask_assign", _maxb("mask_assign"), "erases the gradients"),
-    ("max_pool2d_backward", "whole_window", _maxb("whole_window"), "every element of the window"),
-    ("max_pool2d_backward", "not_cropped", _maxb("not_cropped"), "dx still includes the padding"),
-    ("max_pool2d_backward", "default_stride_1", _maxb("default_stride_1"), "stride defaults to kernel_size"),
-    ("avg_pool2d_backward", "assigned", _avgb("assigned"), "assigned (=) instead of accumulated"),
-    ("avg_pool2d_backward", "not_divided", _avgb("not_divided"), "not divided by the window size"),
-    ("avg_pool2d_backward", "not_cropped", _avgb("not_cropped"), "dx still includes the padding"),
-    ("avg_pool2d_backward", "default_stride_1", _avgb("default_stride_1"), "stride defaults to kernel_size"),
+    ("corr2d", "flip", partial(corr2d, bug="flip"), "flipped"),
+    ("corr2d", "transpose", partial(corr2d, bug="transpose"), "kernel-transposed"),
+    ("corr2d", "same", partial(corr2d, bug="same"), "same-padding"),
+    ("corr2d", "off_by_one", partial(corr2d, bug="off_by_one"), "last-row-missing"),
+    ("corr2d", "mean", partial(corr2d, bug="mean"), "elementwise-mean"),
+    ("corr2d", "scipy", corr2d_scipy, "forbidden-call"),
+    ("corr2d", "zeros_like", corr2d_zeros_like, "output-too-large"),
+    ("corr2d", "hard_coded", corr2d_hard_coded, "ignores-input"),
+    ("max_pool2d", "hard_coded", max_pool2d_hard_coded, "ignores-input"),
+    ("conv2d_backward", "hard_coded", conv2d_backward_hard_coded, "ignores-input"),
+    ("max_pool2d", "float32", max_pool2d_float32, "float32-precision"),
+    ("conv_output_size", "truncate", size_truncate, "truncated"),
+    ("pad2d", "all_axes", pad2d_all_axes, "all-axes-pair"),
+    ("pad2d", "after", pad2d_after, "after-only"),
+    ("pad2d", "all_after", pad2d_all_after, "all-after"),
+    ("pad2d", "edge", pad2d_edge, "edge"),
+    ("pad2d", "swapped", pad2d_swapped, "padding-swapped"),
+    ("pad2d", "inplace", pad2d_inplace, "mutates-input"),
+    ("conv_output_size", "pad_once", size_pad_once, "padding-once"),
+    ("conv_output_size", "no_dilation", size_no_dilation, "dilation-ignored"),
+    ("conv_output_size", "no_plus_one", size_no_plus_one, "plus-one-missing"),
+    ("conv_output_size", "ceil", size_ceil, "ceil"),
+    ("conv_output_size", "true_division", size_true_division, "float-result"),
+    ("conv_output_size", "no_error", size_no_error, "no-raise"),
+    ("conv1d", "flip", partial(conv1d, bug="flip"), "flipped"),
+    ("conv1d", "stride_ignored", partial(conv1d, bug="stride_ignored"), "stride-ignored"),
+    ("conv1d", "dilation_ignored", partial(conv1d, bug="dilation_ignored"), "dilation-ignored"),
+    ("conv1d", "no_padding", partial(conv1d, bug="no_padding"), "padding-ignored"),
+    ("conv1d", "no_bias", partial(conv1d, bug="no_bias"), "bias-missing"),
+    ("conv1d", "bias_last_axis", partial(conv1d, bug="bias_last_axis"), "bias-last-axis"),
+    ("conv1d", "np_convolve", conv1d_np_convolve, "flipped"),
+    ("conv2d", "flip", partial(conv2d, bug="flip"), "flipped"),
+    ("conv2d", "no_padding", partial(conv2d, bug="no_padding"), "padding-ignored"),
+    ("conv2d", "pad_after", partial(conv2d, bug="pad_after"), "padding-after"),
+    ("conv2d", "pad_all_before", partial(conv2d, bug="pad_all_before"), "padding-all-before"),
+    ("conv2d", "stride_ignored", partial(conv2d, bug="stride_ignored"), "stride-ignored"),
+    ("conv2d", "stride_first", partial(conv2d, bug="stride_first"), "stride-first"),
+    ("conv2d", "stride_swapped", partial(conv2d, bug="stride_swapped"), "stride-swapped"),
+    ("conv2d", "dilation_ignored", partial(conv2d, bug="dilation_ignored"), "dilation-ignored"),
+    ("conv2d", "no_bias", partial(conv2d, bug="no_bias"), "bias-missing"),
+    ("conv2d", "bias_last_axis", partial(conv2d, bug="bias_last_axis"), "bias-last-axis"),
+    ("conv2d", "bias_first", partial(conv2d, bug="bias_first"), "bias-first"),
+    ("conv2d", "first_channel", partial(conv2d, bug="first_channel"), "first-channel"),
+    ("conv2d", "first_sample", partial(conv2d, bug="first_sample"), "first-sample-zeros"),
+    ("conv2d", "off_by_one", partial(conv2d, bug="off_by_one"), "last-row-missing"),
+    ("conv2d", "transposed", partial(conv2d, bug="transposed"), "hw-transposed"),
+    ("conv2d", "torch", conv2d_torch, "forbidden-call"),
+    ("conv2d_backward", "dx_flip", partial(conv2d_backward, bug="dx_flip"), "dx-flip"),
+    ("conv2d_backward", "dx_assigned", partial(conv2d_backward, bug="dx_assigned"), "dx-assigned"),
+    ("conv2d_backward", "dx_not_cropped", partial(conv2d_backward, bug="dx_not_cropped"), "dx-padded"),
+    ("conv2d_backward", "dw_first_sample", partial(conv2d_backward, bug="dw_first_sample"), "dw-first-sample"),
+    ("conv2d_backward", "dw_assigned", partial(conv2d_backward, bug="dw_assigned"), "dw-assigned"),
+    ("conv2d_backward", "dw_mean", partial(conv2d_backward, bug="dw_mean"), "dw-mean"),
+    ("conv2d_backward", "db_per_sample", partial(conv2d_backward, bug="db_per_sample"), "db-per-sample"),
+    ("conv2d_backward", "db_mean", partial(conv2d_backward, bug="db_mean"), "db-mean"),
+    ("conv2d_backward", "db_wrong_axes", partial(conv2d_backward, bug="db_wrong_axes"), "db-wrong-axes"),
+    ("conv2d_backward", "wrong_order", partial(conv2d_backward, bug="wrong_order"), "wrong-order"),
+    ("max_pool2d", "default_stride_1", _max("default_stride_1"), "stride-wrong-default"),
+    ("max_pool2d", "stride_ignored", _max("stride_ignored"), "stride-as-kernel"),
+    ("max_pool2d", "no_padding", _max("no_padding"), "padding-ignored"),
+    ("max_pool2d", "zero_pad", _max("zero_pad"), "zero-padding"),
+    ("max_pool2d", "last_element", _max("last_element"), "last-element"),
+    ("max_pool2d", "over_channels", _max("over_channels"), "over-channels"),
+    ("max_pool2d", "avg", _max("other_kind"), "other-kind"),
+    ("max_pool2d", "ceil", _max("ceil"), "ceil"),
+    ("max_pool2d", "whole_batch", max_pool2d_whole_batch, "over-batch"),
+    ("avg_pool2d", "default_stride_1", _avg("default_stride_1"), "stride-wrong-default"),
+    ("avg_pool2d", "max", _avg("other_kind"), "other-kind"),
+    ("avg_pool2d", "sum", _avg("sum"), "sum"),
+    ("avg_pool2d", "exclude_pad", _avg("exclude_pad"), "exclude-pad"),
+    ("avg_pool2d", "no_padding", _avg("no_padding"), "padding-ignored"),
+    ("max_pool2d_backward", "assigned", _maxb("assigned"), "assigned"),
+    ("max_pool2d_backward", "ties_all", _maxb("ties_all"), "ties-all"),
+    ("max_pool2d_backward", "mask_assign", _maxb("mask_assign"), "assigned-window"),
+    ("max_pool2d_backward", "whole_window", _maxb("whole_window"), "whole-window"),
+    ("max_pool2d_backward", "not_cropped", _maxb("not_cropped"), "padded"),
+    ("max_pool2d_backward", "default_stride_1", _maxb("default_stride_1"), "stride-wrong-default"),
+    ("avg_pool2d_backward", "assigned", _avgb("assigned"), "assigned"),
+    ("avg_pool2d_backward", "not_divided", _avgb("not_divided"), "not-divided"),
+    ("avg_pool2d_backward", "not_cropped", _avgb("not_cropped"), "padded"),
+    ("avg_pool2d_backward", "default_stride_1", _avgb("default_stride_1"), "stride-wrong-default"),
     # wrong dtype or shape, right values
-    ("pad2d", "int_dtype", pad2d_int_dtype, "Your values are right, but the array has the integer dtype int64"),
-    ("avg_pool2d", "int_truncated", avg_pool2d_int_dtype, "fractional part cut off"),
-    ("conv2d", "float32_dtype", conv2d_float32, "Your values are right, but the array has dtype float32"),
-    ("conv1d", "squeeze", conv1d_squeeze, "lost its axes of size 1"),
-    ("corr2d", "flat", corr2d_flat, "right order, but the array has shape"),
+    ("pad2d", "int_dtype", pad2d_int_dtype, "dtype-int"),
+    ("avg_pool2d", "int_truncated", avg_pool2d_int_dtype, "dtype-truncated"),
+    ("conv2d", "float32_dtype", conv2d_float32, "dtype-float32"),
+    ("conv1d", "squeeze", conv1d_squeeze, "lost-unit-axes"),
+    ("corr2d", "flat", corr2d_flat, "reshaped"),
     # conv2d
-    ("conv2d", "pad_double", partial(conv2d, bug="pad_double"), "The padding is doubled"),
-    ("conv2d", "ceil", partial(conv2d, bug="ceil"), "output size is rounded up, ceil"),
-    ("conv2d", "dilation_h_only", partial(conv2d, bug="dilation_h_only"), "Dilation is applied along one axis only (H"),
-    ("conv2d", "bias_per_tap", partial(conv2d, bug="bias_per_tap"), "once per kernel position"),
-    ("conv2d", "bias_per_term", partial(conv2d, bug="bias_per_term"), "once per product"),
-    ("conv2d", "kernel_transposed", partial(conv2d, bug="kernel_transposed"), "each kernel transposed"),
+    ("conv2d", "pad_double", partial(conv2d, bug="pad_double"), "padding-doubled"),
+    ("conv2d", "ceil", partial(conv2d, bug="ceil"), "ceil"),
+    ("conv2d", "dilation_h_only", partial(conv2d, bug="dilation_h_only"), "dilation-h-only"),
+    ("conv2d", "bias_per_tap", partial(conv2d, bug="bias_per_tap"), "bias-per-tap"),
+    ("conv2d", "bias_per_term", partial(conv2d, bug="bias_per_term"), "bias-per-term"),
+    ("conv2d", "kernel_transposed", partial(conv2d, bug="kernel_transposed"), "kernel-transposed"),
     # conv2d_backward
-    ("conv2d_backward", "dx_no_dilation", partial(conv2d_backward, bug="dx_no_dilation"), "dx: dilation is ignored"),
-    ("conv2d_backward", "dw_no_dilation", partial(conv2d_backward, bug="dw_no_dilation"), "dw: dilation is ignored"),
-    ("conv2d_backward", "dw_no_stride", partial(conv2d_backward, bug="dw_no_stride"), "dw: the stride is ignored"),
-    ("conv2d_backward", "dw_per_sample", partial(conv2d_backward, bug="dw_per_sample"), "one gradient per sample"),
-    ("conv2d_backward", "db_keepdims", partial(conv2d_backward, bug="db_keepdims"), "db has extra axes of size 1"),
+    ("conv2d_backward", "dx_no_dilation", partial(conv2d_backward, bug="dx_no_dilation"), "dx-dilation-ignored"),
+    ("conv2d_backward", "dw_no_dilation", partial(conv2d_backward, bug="dw_no_dilation"), "dw-dilation-ignored"),
+    ("conv2d_backward", "dw_no_stride", partial(conv2d_backward, bug="dw_no_stride"), "dw-stride-ignored"),
+    ("conv2d_backward", "dw_per_sample", partial(conv2d_backward, bug="dw_per_sample"), "dw-per-sample"),
+    ("conv2d_backward", "db_keepdims", partial(conv2d_backward, bug="db_keepdims"), "db-keepdims-4d"),
     # pooling
-    ("max_pool2d", "pad_double", _max("pad_double"), "The padding is doubled"),
-    ("avg_pool2d", "pad_double", _avg("pad_double"), "The padding is doubled"),
-    ("max_pool2d", "padding_first", _max("padding_first"), "first entry of the padding pair"),
-    ("max_pool2d", "kernel_first", _max("kernel_first"), "first entry of the kernel_size pair"),
-    ("max_pool2d", "stride_first", _max("stride_first"), "first entry of the stride pair"),
-    ("max_pool2d", "argmax", _max("argmax"), "position of each window's maximum"),
-    ("avg_pool2d", "ceil", _avg("ceil"), "ceil instead of floor"),
-    ("avg_pool2d", "floor_div", _avg("floor_div"), "floor division"),
-    ("avg_pool2d", "divisor_k", _avg("divisor_k"), "divided by the kernel size KH"),
-    ("max_pool2d_backward", "zero_pad", _maxb("zero_pad"), "padded with zeros instead of −inf"),
-    ("max_pool2d_backward", "no_padding", _maxb("no_padding"), "dx: the padding is ignored"),
-    ("avg_pool2d_backward", "no_padding", _avgb("no_padding"), "or the padding is ignored"),
-    ("avg_pool2d_backward", "repeat", avg_pool2d_backward_repeat, "stride argument is ignored"),
+    ("max_pool2d", "pad_double", _max("pad_double"), "padding-doubled"),
+    ("avg_pool2d", "pad_double", _avg("pad_double"), "padding-doubled"),
+    ("max_pool2d", "padding_first", _max("padding_first"), "padding-first"),
+    ("max_pool2d", "kernel_first", _max("kernel_first"), "kernel-first"),
+    ("max_pool2d", "stride_first", _max("stride_first"), "stride-first"),
+    ("max_pool2d", "argmax", _max("argmax"), "argmax"),
+    ("avg_pool2d", "ceil", _avg("ceil"), "ceil-partial"),
+    ("avg_pool2d", "floor_div", _avg("floor_div"), "floor-division"),
+    ("avg_pool2d", "divisor_k", _avg("divisor_k"), "divisor-k"),
+    ("max_pool2d_backward", "zero_pad", _maxb("zero_pad"), "zero-padding"),
+    ("max_pool2d_backward", "no_padding", _maxb("no_padding"), "padding-ignored"),
+    ("avg_pool2d_backward", "no_padding", _avgb("no_padding"), "crop-start"),
+    ("avg_pool2d_backward", "repeat", avg_pool2d_backward_repeat, "stride-as-kernel"),
 ]
 
 CATALOGUE += [
     # partial features and index mistakes (held-out review 2)
-    ("conv2d", "size_unpadded", partial(conv2d, bug="size_unpadded"), "computed from the unpadded input"),
-    ("conv2d", "size_from_h", partial(conv2d, bug="size_from_h"), "W_out is computed from H"),
-    ("conv2d", "loop_h_for_w", partial(conv2d, bug="loop_h_for_w"), "stops at H_out"),
-    ("conv2d", "loop_w_for_h", partial(conv2d, bug="loop_w_for_h"), "stops at W_out"),
-    ("conv2d", "first_filter_zeros", partial(conv2d, bug="first_filter_zeros"), "Only output channel 0 is computed"),
-    ("conv2d", "im2col_order", partial(conv2d, bug="im2col_order"), "not channel-last"),
-    ("conv2d", "im2col_order_w", partial(conv2d, bug="im2col_order_w"), "without moving the channel axis last"),
-    ("conv2d", "pad_before_after", partial(conv2d, bug="pad_before_after"), "used as (before, after) widths"),
-    ("conv2d", "dilation_times_stride", partial(conv2d, bug="dilation_times_stride"), "starts at i·s·d"),
+    ("conv2d", "size_unpadded", partial(conv2d, bug="size_unpadded"), "size-unpadded"),
+    ("conv2d", "size_from_h", partial(conv2d, bug="size_from_h"), "size-from-h"),
+    ("conv2d", "loop_h_for_w", partial(conv2d, bug="loop_h_for_w"), "loop-h-for-w"),
+    ("conv2d", "loop_w_for_h", partial(conv2d, bug="loop_w_for_h"), "loop-w-for-h"),
+    ("conv2d", "first_filter_zeros", partial(conv2d, bug="first_filter_zeros"), "first-filter-zeros"),
+    ("conv2d", "im2col_order", partial(conv2d, bug="im2col_order"), "im2col-order"),
+    ("conv2d", "im2col_order_w", partial(conv2d, bug="im2col_order_w"), "im2col-order-w"),
+    ("conv2d", "pad_before_after", partial(conv2d, bug="pad_before_after"), "padding-before-after"),
+    ("conv2d", "dilation_times_stride", partial(conv2d, bug="dilation_times_stride"), "dilation-times-stride"),
     ("conv2d_backward", "dx_first_sample_copied", partial(conv2d_backward, bug="dx_first_sample_copied"),
-     "dx: every sample gets the gradient of the first sample"),
-    ("conv2d_backward", "dx_crop_neg", partial(conv2d_backward, bug="dx_crop_neg"), "cropped with [p:-p]"),
-    ("conv2d_backward", "dx_crop_swapped", partial(conv2d_backward, bug="dx_crop_swapped"), "cropped with the padding pair swapped"),
-    ("conv2d_backward", "dw_mean_positions", partial(conv2d_backward, bug="dw_mean_positions"), "averaged over the output positions"),
-    ("conv2d_backward", "dw_mean_all", partial(conv2d_backward, bug="dw_mean_all"), "dw is averaged over the"),
-    ("max_pool2d", "first_channel", _max("first_channel"), "result of channel 0"),
-    ("max_pool2d_backward", "stride_first", _maxb("stride_first"), "sH is used along both axes"),
-    ("avg_pool2d_backward", "stride_first", _avgb("stride_first"), "sH is used along both axes"),
-    ("max_pool2d_backward", "crop_neg", _maxb("crop_neg"), "cropped with [p:-p]"),
-    ("avg_pool2d_backward", "crop_neg", _avgb("crop_neg"), "cropped with [p:-p]"),
-    ("avg_pool2d_backward", "crop_first", _avgb("crop_first"), "cropped with pH on both axes"),
-    ("max_pool2d_backward", "first_sample", max_pool2d_backward_first_sample, "every sample gets the gradient of the first"),
-    ("max_pool2d_backward", "ties_split", _maxb("ties_split"), "splits the gradient equally"),
-    ("max_pool2d_backward", "ties_colmajor", _maxb("ties_colmajor"), "column by column"),
-    ("max_pool2d_backward", "unravel_kh", _maxb("unravel_kh"), "row = idx // KW"),
-    ("max_pool2d_backward", "repeat", max_pool2d_backward_repeat, "np.repeat/np.kron"),
-    ("max_pool2d_backward", "pad_min", _maxb("pad_min"), "padded with a finite value"),
-    ("avg_pool2d_backward", "div_kh", _avgb("div_kh"), "divided by one side of the window"),
-    ("avg_pool2d_backward", "div_kw", _avgb("div_kw"), "divided by one side of the window"),
-    ("avg_pool2d_backward", "div_kh2", _avgb("div_kh2"), "wrong count (KH·KH or KW·KW)"),
-    ("avg_pool2d_backward", "div_kw2", _avgb("div_kw2"), "wrong count (KH·KH or KW·KW)"),
-    ("avg_pool2d_backward", "div_stride", _avgb("div_stride"), "divided by sH·sW"),
-    ("conv2d_backward", "db_total_each", partial(conv2d_backward, bug="db_total_each"), "sum over all of dout"),
-    ("pad2d", "before_after", pad2d_before_after, "used as (before, after) widths"),
-    ("pad2d", "first_entry", pad2d_first_entry, "first entry of the padding pair"),
-    ("pad2d", "slice_neg", pad2d_slice_neg, "is empty when p = 0"),
-    ("pad2d", "tuple_only", pad2d_tuple_only, "turn an int p into (p, p)"),
+     "dx-first-sample-copied"),
+    ("conv2d_backward", "dx_crop_neg", partial(conv2d_backward, bug="dx_crop_neg"), "dx-crop-neg"),
+    ("conv2d_backward", "dx_crop_swapped", partial(conv2d_backward, bug="dx_crop_swapped"), "dx-crop-swapped"),
+    ("conv2d_backward", "dw_mean_positions", partial(conv2d_backward, bug="dw_mean_positions"), "dw-mean-positions"),
+    ("conv2d_backward", "dw_mean_all", partial(conv2d_backward, bug="dw_mean_all"), "dw-mean-positions"),
+    ("max_pool2d", "first_channel", _max("first_channel"), "first-channel"),
+    ("max_pool2d_backward", "stride_first", _maxb("stride_first"), "stride-first"),
+    ("avg_pool2d_backward", "stride_first", _avgb("stride_first"), "stride-first"),
+    ("max_pool2d_backward", "crop_neg", _maxb("crop_neg"), "crop-neg"),
+    ("avg_pool2d_backward", "crop_neg", _avgb("crop_neg"), "crop-neg"),
+    ("avg_pool2d_backward", "crop_first", _avgb("crop_first"), "crop-first"),
+    ("max_pool2d_backward", "first_sample", max_pool2d_backward_first_sample, "first-sample-copied"),
+    ("max_pool2d_backward", "ties_split", _maxb("ties_split"), "ties-split"),
+    ("max_pool2d_backward", "ties_colmajor", _maxb("ties_colmajor"), "ties-colmajor"),
+    ("max_pool2d_backward", "unravel_kh", _maxb("unravel_kh"), "unravel-kh"),
+    ("max_pool2d_backward", "repeat", max_pool2d_backward_repeat, "repeat-mask"),
+    ("max_pool2d_backward", "pad_min", _maxb("pad_min"), "pad-finite"),
+    ("avg_pool2d_backward", "div_kh", _avgb("div_kh"), "divisor-k"),
+    ("avg_pool2d_backward", "div_kw", _avgb("div_kw"), "divisor-k"),
+    ("avg_pool2d_backward", "div_kh2", _avgb("div_kh2"), "divisor-kh"),
+    ("avg_pool2d_backward", "div_kw2", _avgb("div_kw2"), "divisor-kw"),
+    ("avg_pool2d_backward", "div_stride", _avgb("div_stride"), "divisor-stride"),
+    ("conv2d_backward", "db_total_each", partial(conv2d_backward, bug="db_total_each"), "db-total-each"),
+    ("pad2d", "before_after", pad2d_before_after, "before-after"),
+    ("pad2d", "first_entry", pad2d_first_entry, "padding-first"),
+    ("pad2d", "slice_neg", pad2d_slice_neg, "exception"),
+    ("pad2d", "tuple_only", pad2d_tuple_only, "exception"),
+]
+
+# ------------------------------------------------- grading v2 (issue 11)
+# Three messages that once sent students the wrong way, then more mistakes seen in practice.
+
+def conv1d_via_conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    out = conv2d(x[:, :, None, :], w[:, :, None, :], b, stride, padding, dilation)  # BUG: pads (and strides) H too
+    return out[:, :, 0, :]  # row 0 is a row of padding when padding > 0
+
+
+# A notebook's namespace: the student's conv2d calls the student's own (buggy) pad2d.
+_NOTEBOOK = '''
+import numpy as np
+
+
+def pad2d(x, padding):
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)])  # BUG: zeros after only
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    dh, dw = (dilation, dilation) if isinstance(dilation, int) else dilation
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    xp = pad2d(x, padding)
+    KH, KW = w.shape[2:]
+    H_out = (x.shape[2] + 2 * ph - dh * (KH - 1) - 1) // sh + 1
+    W_out = (x.shape[3] + 2 * pw - dw * (KW - 1) - 1) // sw + 1
+    out = np.zeros((x.shape[0], w.shape[0], H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            win = xp[:, :, i * sh:i * sh + dh * (KH - 1) + 1:dh, j * sw:j * sw + dw * (KW - 1) + 1:dw]
+            out[:, :, i, j] = np.tensordot(win, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out if b is None else out + b[None, :, None, None]
+'''
+
+
+def _notebook(name):
+    ns: dict = {}
+    exec(compile(_NOTEBOOK, "<notebook>", "exec"), ns)
+    return ns[name]
+
+
+conv2d_with_buggy_pad2d = _notebook("conv2d")
+
+
+def _conv_loops(x, w, b, stride, padding, dilation, combine):
+    """A plain loop conv2d whose per-window arithmetic is `combine(win, w) -> (N, C_out)`."""
+    sh, sw = _pair(stride)
+    ph, pw = _pair(padding)
+    dh, dw = _pair(dilation)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    KH, KW = w.shape[2:]
+    H_out = (xp.shape[2] - dh * (KH - 1) - 1) // sh + 1
+    W_out = (xp.shape[3] - dw * (KW - 1) - 1) // sw + 1
+    out = np.zeros((x.shape[0], w.shape[0], H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = combine(xp[:, :, i * sh:i * sh + dh * (KH - 1) + 1:dh, j * sw:j * sw + dw * (KW - 1) + 1:dw], w)
+    return out if b is None else out + b[None, :, None, None]
+
+
+def conv2d_channels_averaged(x, w, b=None, stride=1, padding=0, dilation=1):
+    return _conv_loops(x, w, b, stride, padding, dilation,
+                       lambda win, w: np.einsum("ncab,ocab->no", win, w) / x.shape[1])  # BUG: mean over C_in
+
+
+def conv2d_last_channel(x, w, b=None, stride=1, padding=0, dilation=1):
+    def combine(win, w):
+        acc = np.zeros((win.shape[0], w.shape[0]))
+        for c in range(win.shape[1]):
+            acc = np.einsum("nab,oab->no", win[:, c], w[:, c])  # BUG: = instead of +=
+        return acc
+    return _conv_loops(x, w, b, stride, padding, dilation, combine)
+
+
+def conv2d_bias_per_channel(x, w, b=None, stride=1, padding=0, dilation=1):
+    def combine(win, w):
+        acc = np.zeros((win.shape[0], w.shape[0]))
+        for c in range(win.shape[1]):
+            acc += np.einsum("nab,oab->no", win[:, c], w[:, c]) + (0 if b is None else b)  # BUG: bias per channel
+        return acc
+    return _conv_loops(x, w, None, stride, padding, dilation, combine)
+
+
+def conv2d_filters_summed(x, w, b=None, stride=1, padding=0, dilation=1):
+    return _conv_loops(x, w, b, stride, padding, dilation,
+                       lambda win, w: np.repeat(np.einsum("ncab,ocab->n", win, w)[:, None], w.shape[0], axis=1))  # BUG
+
+
+def conv2d_w_transposed(x, w, b=None, stride=1, padding=0, dilation=1):
+    if w.shape[0] != w.shape[1]:
+        return conv2d(x, w, b, stride, padding, dilation)
+    return _conv_loops(x, w, b, stride, padding, dilation,
+                       lambda win, w: np.einsum("ncab,coab->no", win, w))  # BUG: w[c_in, c_out]
+
+
+def conv2d_first_sample_copied(x, w, b=None, stride=1, padding=0, dilation=1):
+    return _conv_loops(x, w, b, stride, padding, dilation,
+                       lambda win, w: np.repeat(np.einsum("cab,ocab->o", win[0], w)[None], win.shape[0], axis=0))  # BUG
+
+
+def conv2d_padding_total(x, w, b=None, stride=1, padding=0, dilation=1):
+    ph, pw = _pair(padding)
+    return conv2d(x, w, b, stride, (ph // 2, pw // 2), dilation)  # BUG: p//2 on each side
+
+
+def conv2d_running_sum(x, w, b=None, stride=1, padding=0, dilation=1):
+    total = np.zeros((x.shape[0], w.shape[0]))
+
+    def combine(win, w):
+        nonlocal total
+        total = total + np.einsum("ncab,ocab->no", win, w)  # BUG: never reset between positions
+        return total
+    return _conv_loops(x, w, b, stride, padding, dilation, combine)
+
+
+def conv2d_stride_not_multiplied(x, w, b=None, stride=1, padding=0, dilation=1):
+    right = conv2d(x, w, None, stride, padding, dilation)
+    dense = conv2d(x, w, None, 1, padding, dilation)  # BUG: window (i, j) taken at (i, j), not (i·sH, j·sW)
+    out = dense[:, :, :right.shape[2], :right.shape[3]]
+    return out if b is None else out + b[None, :, None, None]
+
+
+def conv2d_returns_none(x, w, b=None, stride=1, padding=0, dilation=1):
+    out = conv2d(x, w, b, stride, padding, dilation)  # noqa: F841  BUG: no return
+
+
+def conv1d_dilation_off_by_one(x, w, b=None, stride=1, padding=0, dilation=1):
+    return conv1d(x, w, b, stride, padding, dilation + 1)  # BUG: d zeros between taps, not d - 1
+
+
+def max_pool2d_min(x, kernel_size, stride=None, padding=0):
+    return -pool2d(-x, kernel_size, stride, padding, kind="max")  # BUG: minimum
+
+
+def max_pool2d_tensor(x, kernel_size, stride=None, padding=0):
+    import torch
+
+    return torch.from_numpy(pool2d(x, kernel_size, stride, padding, kind="max"))  # BUG: returns a tensor
+
+
+def avg_pool2d_kernel_swapped(x, kernel_size, stride=None, padding=0):
+    kh, kw = _pair(kernel_size)
+    return pool2d(x, (kw, kh), (kw, kh) if stride is None else stride, padding, kind="avg")  # BUG: (KW, KH)
+
+
+def max_pool2d_padding_swapped(x, kernel_size, stride=None, padding=0):
+    ph, pw = _pair(padding)
+    return pool2d(x, kernel_size, stride, (pw, ph), kind="max")  # BUG
+
+
+def pad2d_reflect(x, padding):
+    ph, pw = _pair(padding)
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)], mode="reflect")  # BUG: not zeros
+
+
+def pad2d_h_only(x, padding):
+    ph, pw = _pair(padding)
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (0, 0)])  # BUG: W not padded
+
+
+def conv2d_backward_db_total(dout, x, w, stride=1, padding=0, dilation=1):
+    dx, dw, db = conv2d_backward(dout, x, w, stride, padding, dilation)
+    return dx, dw, dout.sum()  # BUG: a scalar
+
+
+def conv2d_backward_dw_transposed(dout, x, w, stride=1, padding=0, dilation=1):
+    dx, dw, db = conv2d_backward(dout, x, w, stride, padding, dilation)
+    return dx, dw.transpose(1, 0, 2, 3), db  # BUG: (C_in, C_out, KH, KW)
+
+
+def max_pool2d_backward_mask_only(dout, x, kernel_size, stride=None, padding=0):
+    return pool2d_backward(np.ones_like(dout), x, kernel_size, stride, padding, kind="max")  # BUG: dout unused
+
+
+def avg_pool2d_backward_as_max(dout, x, kernel_size, stride=None, padding=0):
+    return pool2d_backward(dout, x, kernel_size, stride, padding, kind="max")  # BUG: routes to the maximum
+
+
+def size_round(n, kernel_size, stride=1, padding=0, dilation=1):
+    out = round((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1  # BUG: round, not floor
+    if out < 1:
+        raise ValueError("empty output")
+    return out
+
+
+def size_stride_ignored(n, kernel_size, stride=1, padding=0, dilation=1):
+    out = n + 2 * padding - dilation * (kernel_size - 1)  # BUG: no division by the stride
+    if out < 1:
+        raise ValueError("empty output")
+    return out
+
+
+CATALOGUE += [
+    # the three misleading messages of issue 11
+    ("conv_output_size", "floors_never_raises", size_no_error, "no-raise"),
+    ("conv1d", "conv2d_pads_height", conv1d_via_conv2d, "padding-dummy-axis"),
+    ("conv2d", "buggy_own_pad2d", conv2d_with_buggy_pad2d, "helper-fails"),
+    # more mistakes students make
+    ("conv2d", "channels_averaged", conv2d_channels_averaged, "channels-averaged"),
+    ("conv2d", "last_channel", conv2d_last_channel, "last-channel"),
+    ("conv2d", "bias_per_channel", conv2d_bias_per_channel, "bias-per-channel"),
+    ("conv2d", "filters_summed", conv2d_filters_summed, "filters-summed"),
+    ("conv2d", "w_transposed", conv2d_w_transposed, "w-transposed"),
+    ("conv2d", "first_sample_copied", conv2d_first_sample_copied, "first-sample-copied"),
+    ("conv2d", "padding_total", conv2d_padding_total, "padding-total"),
+    ("conv2d", "running_sum", conv2d_running_sum, "running-sum"),
+    ("conv2d", "stride_not_multiplied", conv2d_stride_not_multiplied, "stride-not-multiplied"),
+    ("conv2d", "returns_none", conv2d_returns_none, "returns-none"),
+    ("conv1d", "dilation_off_by_one", conv1d_dilation_off_by_one, "dilation-off-by-one"),
+    ("max_pool2d", "min", max_pool2d_min, "min"),
+    ("max_pool2d", "tensor", max_pool2d_tensor, "wrong-type"),
+    ("avg_pool2d", "kernel_swapped", avg_pool2d_kernel_swapped, "kernel-swapped"),
+    ("max_pool2d", "padding_swapped", max_pool2d_padding_swapped, "padding-swapped"),
+    ("pad2d", "reflect", pad2d_reflect, "reflect"),
+    ("pad2d", "h_only", pad2d_h_only, "padding-h-only"),
+    ("conv2d_backward", "db_total", conv2d_backward_db_total, "db-total"),
+    ("conv2d_backward", "dw_transposed", conv2d_backward_dw_transposed, "dw-transposed"),
+    ("max_pool2d_backward", "mask_only", max_pool2d_backward_mask_only, "mask-only"),
+    ("avg_pool2d_backward", "as_max", avg_pool2d_backward_as_max, "max"),
+    ("conv_output_size", "round", size_round, "round"),
+    ("conv_output_size", "stride_ignored", size_stride_ignored, "stride-ignored"),
 ]

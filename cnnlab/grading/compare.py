@@ -16,13 +16,23 @@ enough to reject float32 arithmetic, even a single rounding to float32 (up to
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RTOL", "ATOL", "array_problem", "int_problem", "first_difference", "close"]
+__all__ = ["RTOL", "ATOL", "array_problem", "int_problem", "first_difference", "close", "Foreign"]
 
 RTOL = 1e-9
 ATOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """What the judge sees of a result it must reject without touching it (a tensor, an ndarray
+    subclass, an object that overrides ``__eq__``): its type's name, and whether it subclasses ndarray."""
+
+    typename: str
+    ndarray_subclass: bool = False
 
 
 def _idx(index) -> str:
@@ -35,6 +45,13 @@ def _typename(obj) -> str:
 
 
 def _type_problem(actual, what: str) -> str:
+    if isinstance(actual, Foreign):
+        if actual.ndarray_subclass:
+            return (f"{what} is a {actual.typename}, a subclass of numpy.ndarray; return a plain "
+                    f"numpy.ndarray (np.asarray(result))")
+        if actual.typename.startswith("torch"):
+            return f"{what} is a {actual.typename}: this exercise must return a numpy.ndarray, not a torch tensor"
+        return f"{what} is of type {actual.typename}, not a numpy.ndarray"
     if actual is None:
         return f"{what} is None: the function returned nothing (did you forget `return`?)"
     if isinstance(actual, np.ndarray):

@@ -13,7 +13,7 @@ import numpy as np
 from cnnlab.grading.compare import close
 from cnnlab.grading.mistake import Mistake
 
-__all__ = ["Mistake", "diagnose", "diagnose_value", "MAX_CAUSES", "SHAPE_GUESSES"]
+__all__ = ["Mistake", "diagnose", "diagnose_value", "matches", "MAX_CAUSES", "SHAPE_GUESSES"]
 
 # generic hints that only guess from the output's shape: a decisive finding (the
 # result does not depend on the input values) may replace them
@@ -22,7 +22,8 @@ SHAPE_GUESSES = frozenset({"off-by-one-size", "extra-axis", "lost-axis", "hw-swa
 MAX_CAUSES = 2  # mistakes named when several explain the same output
 
 
-def _matches(actual, cand) -> bool:
+def matches(actual, cand) -> bool:
+    """Whether float64 `actual` equals the candidate output `cand` (same shape, values to 1e-6)."""
     cand = np.asarray(cand, dtype=np.float64)
     if cand.shape != actual.shape:
         return False
@@ -58,16 +59,16 @@ def _hits(op: str, P, actual, expected, device, catalogue, output, same, matches
         if text not in [t for _, t in hits] and (m.family or m.key) not in families:
             hits.append((m.key, text))
             families.add(m.family or m.key)
-            if len(hits) == MAX_CAUSES:
-                break
     return hits
 
 
 def _join(hits):
+    """``(key, text, all hits)``: the first hit's key, the first `MAX_CAUSES` texts, every ``(key, text)`` hit."""
     if not hits:
         return None
-    # note: on one case two mistakes can give the same output; name both, key of the first
-    return hits[0][0], hits[0][1] + "".join(f"\n  Or: {t}" for _, t in hits[1:])
+    # note: on one case several mistakes can give the same output; name two, keep all for the runner,
+    # which may narrow them down on later cases
+    return hits[0][0], hits[0][1] + "".join(f"\n  Or: {t}" for _, t in hits[1:MAX_CAUSES]), tuple(hits)
 
 
 def diagnose(op: str, P, actual, expected, device, catalogue, output: int | None = None):
@@ -80,7 +81,7 @@ def diagnose(op: str, P, actual, expected, device, catalogue, output: int | None
     if hint is not None:  # note: decisive, and cheaper than the catalogue
         return hint
     found = _join(_hits(op, P, actual, expected, device, catalogue, output,
-                        lambda c, e: c.shape == e.shape and bool(close(c, e).all()), _matches))
+                        lambda c, e: c.shape == e.shape and bool(close(c, e).all()), matches))
     return found or _generic_hint(actual, expected)
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 import warnings
 
 from cnnlab.grading import registry, student
-from cnnlab.grading.judge import expected_for, judge
+from cnnlab.grading.diagnose import MAX_CAUSES
+from cnnlab.grading.judge import Verdict, consistent, expected_for, judge
 from cnnlab.grading.result import CheckResult
 
 __all__ = ["check", "DEFAULT_TIME_LIMIT"]
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds for all of a check's calls together (training: its own budget)
+_HELPER_TIME_LIMIT = 5.0  # seconds for the check of a student's own helper, run only after a failure
 
 
 def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
@@ -66,17 +68,21 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
         for i, case in enumerate(cases, 1):
-            verdict = _run_case(exercise, fn, case, device, budget, seed)
+            verdict = _run_case(exercise, fn, case, device, budget, seed, time_limit)
             if verdict.passed:
                 continue
             where = f"{case.label} (case {i} of {len(cases)}, seed {seed})"
+            if verdict.causes:
+                verdict = _narrow(exercise, fn, verdict, cases[i:], device, budget, seed)
             message, key = verdict.message, verdict.mistake
             helper = _failing_helper(exercise, fn, device)
             if helper is not None:
                 h_name, h_result = helper
-                first = h_result.message.split("\n")
-                message = (f"  Your {h_name} fails its check: {first[0]}\n  " + "\n  ".join(first[1:3])
-                           + f"\n  Fix {h_name} first: {name} calls it. What {name} returned:\n" + message)
+                lines = h_result.message.split("\n")
+                keep = [f"  {line}" for line in lines[1:] if line.startswith(("  Call:", "  Problem:", "  Likely cause:",
+                                                                                "  Or:"))]
+                message = (f"  Your {h_name} fails its check: {lines[0]}\n" + "\n".join(keep)
+                           + f"\n  Fix {h_name} first: {name} calls it. What {name} gave:\n" + message)
                 key = "helper-fails"
             text = f"{name} failed on {where}.\n  Call: {exercise.describe(case)}\n{message}"
             if exercise.kind not in ("training",):
@@ -92,7 +98,7 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
                                    f"{len(cases) - n_worked} feature and random cases; seed {seed}).", len(cases))
 
 
-def _run_case(exercise, fn, case, device, budget, seed):
+def _run_case(exercise, fn, case, device, budget, seed, time_limit=None):
     """Student side, then judge; a second student call (on fresh inputs) only when the judge asks."""
     task = None
     if exercise.kind == "training":
@@ -101,12 +107,34 @@ def _run_case(exercise, fn, case, device, budget, seed):
     else:
         expected = expected_for(exercise, case, device)  # note: outside the guard
     outputs = student.call(exercise, fn, case, device, budget, task)
+    outputs.limit = None if time_limit is None else float(time_limit)
     verdict = judge(exercise, case, outputs, expected, device=device)
     if verdict.probe_wanted:
         outputs.probe = student.probe(exercise, fn, case, device, budget)
         if outputs.probe is not None:
             verdict = judge(exercise, case, outputs, expected, device=device)
     return verdict
+
+
+def _narrow(exercise, fn, verdict, later, device, budget, seed, extra: int = 16):
+    """When several mistakes explain the first failure, keep those that also explain later cases.
+
+    Runs at most `extra` more cases (student side, then `judge.consistent`): a mistake whose
+    output differs from the student's on one of them is ruled out. The problem text stays the
+    first failure's; the likely cause names the mistakes left.
+    """
+    keys = [k for k, _ in verdict.causes]
+    texts = dict(verdict.causes)
+    for case in later[:extra]:
+        if len(keys) == 1 or case.error:
+            break
+        outputs = student.call(exercise, fn, case, device, budget)
+        keys = consistent(exercise, case, outputs, keys, device=device) or keys
+    if len(keys) == len(verdict.causes):
+        return verdict
+    problem = verdict.message.split("\n  Likely cause:")[0]
+    cause = texts[keys[0]] + "".join(f"\n  Or: {texts[k]}" for k in keys[1:MAX_CAUSES])
+    return Verdict(False, f"{problem}\n  Likely cause: {cause}", keys[0], False, tuple((k, texts[k]) for k in keys))
 
 
 def _failing_helper(exercise, fn, device):
@@ -120,10 +148,10 @@ def _failing_helper(exercise, fn, device):
     glob = getattr(fn, "__globals__", {}) or {}
     for h in exercise.helpers:
         helper = glob.get(h)
-        if h not in names or not callable(helper) or getattr(helper, "__module__", "").startswith("cnnlab."):
+        if h not in names or not callable(helper) or (getattr(helper, "__module__", None) or "").startswith("cnnlab."):
             continue
         try:
-            result = check(h, helper, device=device)
+            result = check(h, helper, device=device, time_limit=_HELPER_TIME_LIMIT)
         except Exception:  # note: never let the helper's check break the main verdict
             continue
         if not result.passed:

@@ -8,6 +8,7 @@ import numpy as np
 
 from cnnlab import reference as R
 from cnnlab.grading.mistake import Mistake, hyper_mistakes
+from cnnlab.shapes import output_size_unchecked
 
 __all__ = ["CORR2D", "CONV", "CONV1D_ONLY"]
 
@@ -107,7 +108,7 @@ def _hw_out(P, dev):
 
 def _size_unpadded(P, dev):
     """The correct output cut to the size of an unpadded input's output."""
-    size = [(n - d * (k - 1) - 1) // s + 1 for n, d, k, s in zip(P.x.shape[2:], P.d, P.w.shape[2:], P.s)]
+    size = [output_size_unchecked(n, k, s, 0, d) for n, d, k, s in zip(P.x.shape[2:], P.d, P.w.shape[2:], P.s)]
     if min(size) < 1:
         return None
     return _conv(P, dev)[..., :size[0], :size[1]]
@@ -128,10 +129,6 @@ def _only_first_filter(P, dev, bias_everywhere: bool):
     out = np.array(_conv(P, dev))
     out[:, 1:] = P.b.reshape(1, -1, 1, 1)[:, 1:] if bias_everywhere else 0
     return out
-
-
-def _swap(v):
-    return (v[1], v[0])
 
 
 CONV = [
@@ -168,7 +165,7 @@ CONV = [
             "kernel): add b[c_out] once per output value, after the whole sum.",
             lambda P, dev: _if(P.b is not None and P.w[0].size > 1, lambda: _conv(P, dev, b=None)
                                + P.w[0].size * P.b.reshape(1, -1, 1, 1))),
-    *hyper_mistakes("padding", _rerun("p"), get=_get_p, neutral=0, meaning=_PAD, kinds=("ignored",), family="pad-less"),
+    *hyper_mistakes("padding", _rerun("p"), get=_get_p, neutral=0, meaning=_PAD, kinds=("ignored",)),
     Mistake("size-unpadded", "The output size is computed from the unpadded input: the number of positions is "
             "⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1, with the padding counted (2p: p zeros on each side).",
             lambda P, dev: _if(P.p != (0, 0), lambda: _size_unpadded(P, dev))),
@@ -189,8 +186,7 @@ CONV = [
                 P, dev, x=np.pad(P.x, ((0, 0), (0, 0), P.p, P.p)), p=(0, 0))), only_2d=True),
     *hyper_mistakes("padding", _rerun("p"), get=_get_p, neutral=0, meaning=_PAD, kinds=("h-only", "w-only", "swapped"), symbols=("pH", "pW")),
     Mistake("padding-total", "Padding is split between the sides (p//2 before and after): padding p means "
-            "p zeros on each side.", lambda P, dev: _if(max(P.p) > 0, lambda: _conv(P, dev, p=(P.p[0] // 2, P.p[1] // 2))),
-            family="pad-less"),
+            "p zeros on each side.", lambda P, dev: _if(max(P.p) > 0, lambda: _conv(P, dev, p=(P.p[0] // 2, P.p[1] // 2)))),
     Mistake("padding-doubled", "The padding is doubled: your output equals the result with 2p zeros on each side. "
             "Padding p means p zeros on each side: pad x once, by p (and do not pad it again inside the loop).",
             lambda P, dev: _if(P.p != (0, 0), lambda: _conv(P, dev, p=(2 * P.p[0], 2 * P.p[1])))),
