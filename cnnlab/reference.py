@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import _args
-from cnnlab import _args_ops
+from cnnlab import _args_ops, torch_boxes
 from cnnlab._args import as_array
 
 __all__ = [
@@ -214,32 +214,29 @@ def softmax_cross_entropy(logits, y, *, device=None):
 
 
 def numerical_gradient(f, x, dout=None, h=1e-6, *, device=None):
-    """Central differences of sum(f(x) * dout) w.r.t. x (perturbed in place, restored), summed in torch float64.
+    """Central differences of sum(f(x) * dout) w.r.t. x, summed in torch float64 on `device`.
 
-    Returns a float64 array of the shape of x. `device` is where the sums run.
+    x is perturbed in place and restored (even if f raises); returns float64, shape of x.
     """
     f, x, dout, h = _args_ops.numerical_gradient_args(f, x, dout, h)
     dev = _device(device)
-    grad = torch.zeros(x.shape, dtype=torch.float64)
     dt = None if dout is None else _t(dout, dev)
+    grad = np.zeros(x.shape)
     with numerics(), torch.no_grad():
-        def loss():
-            out = _t(f(x), dev)
-            if dt is not None and dt.shape != out.shape:
-                raise ValueError(f"dout must have the shape of f(x) {tuple(out.shape)}; got shape {tuple(dt.shape)}")
-            return (out if dt is None else out * dt).sum().item()
-
         for idx in np.ndindex(x.shape):
-            old = x[idx]
+            old, sums = x[idx], []
             try:
-                x[idx] = old + h
-                plus = loss()
-                x[idx] = old - h
-                minus = loss()
+                for v in (old + h, old - h):
+                    x[idx] = v
+                    out = _t(f(x), dev)
+                    if dt is not None and dt.shape != out.shape:
+                        raise ValueError(f"dout must have the shape of f(x) {tuple(out.shape)}; "
+                                         f"got shape {tuple(dt.shape)}")
+                    sums.append((out if dt is None else out * dt).sum().item())
             finally:
                 x[idx] = old
-            grad[idx] = (plus - minus) / (2 * h)
-    return _np(grad)
+            grad[idx] = (sums[0] - sums[1]) / (2 * h)
+    return grad
 
 
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
@@ -252,7 +249,7 @@ def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=
     with numerics(), torch.no_grad():
         rmt, rvt = opt(rm), opt(rv)  # fresh tensors: F.batch_norm updates them in place
         y = F.batch_norm(_t(x, dev), rmt, rvt, opt(weight), opt(bias), training, momentum, eps)
-        return _np(y), (None if rmt is None else _np(rmt)), (None if rvt is None else _np(rvt))
+        return _np(y), *(None if t is None else _np(t) for t in (rmt, rvt))
 
 
 def batch_norm2d_backward(dout, x, weight=None, eps=1e-5, *, device=None):
@@ -278,37 +275,17 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
                                       output_padding=op, dilation=d))
 
 
-def _box_iou(b1, b2):
-    """torchvision.ops.box_iou, line for line, on (N, 4) and (M, 4) tensors → (N, M)."""
-    area1 = (b1[:, 2] - b1[:, 0]) * (b1[:, 3] - b1[:, 1])
-    area2 = (b2[:, 2] - b2[:, 0]) * (b2[:, 3] - b2[:, 1])
-    lt = torch.max(b1[:, None, :2], b2[:, :2])  # (N, M, 2)
-    rb = torch.min(b1[:, None, 2:], b2[:, 2:])  # (N, M, 2)
-    wh = (rb - lt).clamp(min=0)  # (N, M, 2)
-    inter = wh[:, :, 0] * wh[:, :, 1]
-    return inter / (area1[:, None] + area2 - inter)
-
-
 def box_iou(boxes1, boxes2, *, device=None):
     """Pairwise IoU of (N, 4) and (M, 4) corner boxes → (N, M), as `torchvision.ops.box_iou`."""
     b1, b2 = _args_ops.boxes_arg(boxes1, "boxes1"), _args_ops.boxes_arg(boxes2, "boxes2")
     dev = _device(device)
     with numerics(), torch.no_grad():
-        return _np(_box_iou(_t(b1, dev), _t(b2, dev)))
+        return _np(torch_boxes.box_iou(_t(b1, dev), _t(b2, dev)))
 
 
 def nms(boxes, scores, iou_threshold, *, device=None):
-    """`torchvision.ops.nms` in torch ops: (N,) int64 kept indices by decreasing score (stable for ties)."""
+    """`torchvision.ops.nms` in torch ops: (K,) int64 kept indices by decreasing score (stable for ties)."""
     boxes, scores, thr = _args_ops.nms_args(boxes, scores, iou_threshold)
     dev = _device(device)
     with numerics(), torch.no_grad():
-        order = torch.sort(_t(scores, dev), stable=True, descending=True).indices  # (N,)
-        bt = _t(boxes, dev)[order]  # (N, 4) by decreasing score
-        over = (_box_iou(bt, bt) > thr).cpu()  # (N, N); one transfer, then a host loop
-        suppressed = torch.zeros(len(order), dtype=torch.bool)
-        keep = []
-        for i in range(len(order)):
-            if not suppressed[i]:
-                keep.append(i)
-                suppressed |= over[i]
-        return order.cpu()[torch.tensor(keep, dtype=torch.long)].numpy().astype(np.int64)
+        return torch_boxes.nms(_t(boxes, dev), _t(scores, dev), thr).numpy().astype(np.int64)

@@ -316,3 +316,29 @@ def test_conv2d_accepts_strided_views(fn, rng):
         dout_view = np.ascontiguousarray(dout[..., ::-1])[..., ::-1]  # equal to dout, negative strides
         for g, want in zip(fn(dout_view, x, w, **hp), _torch_backward(dout, x.copy(), w.copy(), hp)):
             close(g, want)
+
+
+# --- blocked, threaded path (conv2d splits the batch into cache-sized blocks) ------------
+
+@pytest.mark.parametrize("blas_threads", [1, 2])
+@pytest.mark.parametrize("case", [CONV2D_CASES[1], CONV2D_CASES[2], CONV2D_CASES[9], (5, 3, 4, 7, 6, 3, 3, 1, 1, 1, True)])
+def test_conv2d_blocked_matches_torch(case, blas_threads, rng, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import cnnlab.functional.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "_BLOCK_BYTES", 1)  # one image per block: many blocks, split between threads
+    x, w, b, kw = _conv2d_inputs(case, rng)
+    x = np.concatenate([x, x[::-1] * 2])  # a larger batch, so several blocks reach every thread
+    with threadpoolctl.threadpool_limits(blas_threads, user_api="blas"):
+        out = F.conv2d(x, w, b, **kw)
+    close(out, TF.conv2d(_t(x), _t(w), None if b is None else _t(b), **kw).detach().numpy())
+    assert out.flags.c_contiguous
+
+
+def test_conv2d_float32_stays_float32_and_close(rng):
+    x = rng.standard_normal((4, 3, 9, 8)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    out = F.conv2d(x, w, padding=1)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy(),
+                               rtol=1e-5, atol=1e-5)

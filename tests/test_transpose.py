@@ -129,3 +129,13 @@ def test_conv_transpose2d_is_the_input_gradient_of_conv2d(convt, case, rng):
 def test_conv_transpose2d_rejects_bad_input(convt, args, kw, exc, msg):
     with pytest.raises(exc, match=msg):
         convt(*args, **kw)
+
+
+@pytest.mark.parametrize("case", [CASES[1], CASES[3], CASES[7]])
+def test_conv_transpose2d_blocked_matches_torch(case, rng, monkeypatch):
+    import cnnlab.functional.transpose as transpose_module
+
+    monkeypatch.setattr(transpose_module, "_BLOCK_BYTES", 1)  # one image per block, split between threads
+    x, w, b, kw = _inputs(case, rng)
+    x = np.concatenate([x, -x, 2 * x])
+    close(F.conv_transpose2d(x, w, b, **kw), TF.conv_transpose2d(_t(x), _t(w), _t(b), **kw).numpy())

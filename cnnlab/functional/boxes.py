@@ -35,13 +35,15 @@ def box_iou(boxes1, boxes2):
     b1, b2 = _args.boxes_arg(boxes1, "boxes1"), _args.boxes_arg(boxes2, "boxes2")
     dt = float_dtype(b1, b2)
     b1, b2 = b1.astype(dt, copy=False), b2.astype(dt, copy=False)
-    lt = np.maximum(b1[:, None, :2], b2[None, :, :2])  # (N, M, 2) top-left of each intersection
-    rb = np.minimum(b1[:, None, 2:], b2[None, :, 2:])  # (N, M, 2) bottom-right
-    wh = np.clip(rb - lt, 0, None)  # (N, M, 2); disjoint boxes give a negative side → 0
-    inter = wh[..., 0] * wh[..., 1]  # (N, M)
+    # note: one (N, M) array per coordinate, not (N, M, 2) pairs: numpy's inner loops then run over M, not 2
+    w = np.minimum(b1[:, None, 2], b2[None, :, 2]) - np.maximum(b1[:, None, 0], b2[None, :, 0])  # (N, M)
+    h = np.minimum(b1[:, None, 3], b2[None, :, 3]) - np.maximum(b1[:, None, 1], b2[None, :, 1])  # (N, M)
+    np.clip(w, 0, None, out=w)  # disjoint boxes give a negative side → 0
+    np.clip(h, 0, None, out=h)
+    inter = np.multiply(w, h, out=w)  # (N, M)
     union = box_area(b1)[:, None] + box_area(b2)[None, :] - inter  # (N, 1) + (1, M) → (N, M)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return inter / union
+        return np.divide(inter, union, out=union)
 
 
 def box_iou_naive(boxes1, boxes2):

@@ -20,7 +20,8 @@ _AXES = (0, 2, 3)  # every axis but the channel's
 
 
 def _per_channel(v, dt):
-    return v.astype(dt, copy=False).reshape(1, -1, 1, 1)  # (C,) → (1, C, 1, 1), broadcast over N, H, W
+    """(C,) → (1, C, 1, 1), broadcast over N, H, W."""
+    return v.astype(dt, copy=False).reshape(1, -1, 1, 1)  # (C,) → (1, C, 1, 1)
 
 
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -43,26 +44,30 @@ def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=
     """
     x, rm, rv, weight, bias, training, momentum, eps = _args.batch_norm2d_args(
         x, running_mean, running_var, weight, bias, training, momentum, eps)
-    arrays = [a for a in (x, rm, rv, weight, bias) if a is not None]
-    dt = float_dtype(*arrays)
-    x = x.astype(dt, copy=False)
+    dt = float_dtype(*[a for a in (x, rm, rv, weight, bias) if a is not None])
+    N, C, H, W = x.shape
+    x3 = x.astype(dt, copy=False).reshape(N, C, H * W)  # (N, C, H*W): a channel's values lie along axes 0 and 2
     if training:
-        n = x.shape[0] * x.shape[2] * x.shape[3]
-        mean = x.mean(axis=_AXES)  # (C,)
-        var = x.var(axis=_AXES)  # (C,) biased: divides by n
+        n = N * H * W
+        mean = x3.sum(axis=2).sum(axis=0) / n  # (C,)
+        y = x3 - mean[:, None]  # (N, C, H*W) centred; scaled in place below
+        var = np.einsum("ncp,ncp->c", y, y) / n  # (C,) biased: divides by n
         if rm is not None:
             # note: the running variance tracks the unbiased estimate, n / (n - 1) times the biased one
             rm = (1 - momentum) * rm.astype(dt) + momentum * mean
             rv = (1 - momentum) * rv.astype(dt) + momentum * var * (n / (n - 1))
     else:
-        mean, var = rm.astype(dt, copy=False), rv.astype(dt, copy=False)
-        rm, rv = rm.astype(dt), rv.astype(dt)  # copies: the caller's arrays stay untouched
-    y = (x - _per_channel(mean, dt)) / np.sqrt(_per_channel(var, dt) + eps)  # (N, C, H, W)
+        mean, var = rm.astype(dt), rv.astype(dt)
+        rm, rv = mean, var  # returned unchanged, as new arrays: the caller's stay untouched
+        y = x3 - mean[:, None]  # (N, C, H*W)
+    # y = (x - mean) / sqrt(var + eps) * weight + bias, as one scale and one shift per channel
+    scale = 1 / np.sqrt(var + eps)  # (C,)
     if weight is not None:
-        y = y * _per_channel(weight, dt)
+        scale = scale * weight.astype(dt, copy=False)
+    y *= scale.astype(dt, copy=False)[:, None]  # (C, 1) broadcast over N, H*W
     if bias is not None:
-        y = y + _per_channel(bias, dt)
-    return y, rm, rv
+        y += bias.astype(dt, copy=False)[:, None]
+    return y.reshape(N, C, H, W), rm, rv
 
 
 def batch_norm2d_backward(dout, x, weight=None, eps=1e-5):

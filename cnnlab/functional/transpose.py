@@ -16,7 +16,9 @@ import numpy as np
 
 from cnnlab import _args_ops as _args
 from cnnlab._args import float_dtype
-from cnnlab.functional._windows import _span
+from cnnlab.functional._windows import _parallel, _tap_ranges
+
+_BLOCK_BYTES = 1 << 20  # kernel copies of a block of images stay in the cache while they are added
 
 __all__ = ["conv_transpose2d", "conv_transpose2d_naive"]
 
@@ -47,20 +49,28 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
         x, w, b, stride, padding, output_padding, dilation)
     dt = float_dtype(x, w) if b is None else float_dtype(x, w, b)
     (N, C_in, H, W), (_, C_out, KH, KW) = x.shape, w.shape
-    # one matmul gives every (input pixel, kernel tap) product: the scattered copies, before adding
-    w2 = w.astype(dt, copy=False).reshape(C_in, -1)  # (C_in, C_out*KH*KW)
-    x2 = x.astype(dt, copy=False).transpose(1, 0, 2, 3).reshape(C_in, -1)  # (C_in, N*H*W)
-    cols = (w2.T @ x2).reshape(C_out, KH, KW, N, H, W)  # tap (i, j) of every copy
-    full = np.zeros((N, C_out, *_full_size(x, w, s, d, p, (H_out, W_out))), dtype=dt)
-    for i in range(KH):
-        for j in range(KW):
-            # tap (i, j) of the copy of pixel (r, c) lands at (r·sH + i·dH, c·sW + j·dW); copies overlap, hence +=
-            full[:, :, _span(i, d[0], s[0], H), _span(j, d[1], s[1], W)] += \
-                cols[:, i, j].transpose(1, 0, 2, 3)  # (N, C_out, H, W)
-    out = full[:, :, p[0]:p[0] + H_out, p[1]:p[1] + W_out]  # crop padding
+    wT = w.astype(dt, copy=False).reshape(C_in, -1).T  # (C_out*KH*KW, C_in)
+    x3 = x.astype(dt, copy=False).reshape(N, C_in, H * W)  # (N, C_in, H*W)
+    out = np.zeros((N, C_out, H_out, W_out), dtype=dt)
     if b is not None:
-        out = out + b.astype(dt, copy=False).reshape(1, -1, 1, 1)  # (1, C_out, 1, 1)
-    return np.ascontiguousarray(out)
+        out += b.astype(dt, copy=False).reshape(1, -1, 1, 1)  # (1, C_out, 1, 1)
+    # tap (i, j) of the copy scattered by input pixel (r, c) lands at (r·sH + i·dH − pH, c·sW + j·dW − pW);
+    # only the pixels landing inside the output (not in the cropped padding) are added
+    rows = _tap_ranges(H_out, H, KH, s[0], p[0], d[0])  # per tap: (input rows, output rows)
+    cols_ = _tap_ranges(W_out, W, KW, s[1], p[1], d[1])
+    per = max(1, min(N, _BLOCK_BYTES // (wT.shape[0] * H * W * dt.itemsize)))  # images per block
+    blocks = [(n, min(N, n + per)) for n in range(0, N, per)]
+
+    def work(lo, hi):
+        for n0, n1 in blocks[lo:hi]:
+            # one matmul gives every (input pixel, kernel tap) product: the scaled kernel copies, before adding
+            cols = np.matmul(wT, x3[n0:n1]).reshape(n1 - n0, C_out, KH, KW, H, W)  # (m, C_out, KH, KW, H, W)
+            for i, (ri, ro) in enumerate(rows):
+                for j, (ci, co) in enumerate(cols_):
+                    out[n0:n1, :, ro, co] += cols[:, :, i, j, ri, ci]  # copies overlap, hence +=
+
+    _parallel(work, len(blocks))  # blocks write disjoint images, so threads never add to the same element
+    return out
 
 
 def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1):
