@@ -219,23 +219,18 @@ def to_source(nb: nbformat.NotebookNode) -> str:
     """The jupytext percent source of a built (or hand-edited) notebook: the way back.
 
     Headers keep what the builder cannot derive (grade_id, true flags,
-    points, a non-default ``locked``); a heading's "(N points)" that equals
-    the points under it becomes ``{points}`` again; outputs are dropped.
+    points, a non-default ``locked``); a heading's "(N points)" becomes
+    ``{points}`` again (the contract never types a total, so every one was
+    computed, and is computed afresh from the cells); outputs are dropped.
     """
     import jupytext
 
     nb = copy.deepcopy(nb)
-    probe = copy.deepcopy(nb)
-    for cell in probe.cells:  # which headings carry computed points: compute them afresh
+    for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = _TYPED_POINTS.sub("{points}", cell.source)
-    fill_points(probe)
-    for cell, fresh in zip(nb.cells, probe.cells):
-        if cell.cell_type == "markdown" and "{points}" not in cell.source:
-            lines, fresh_lines = cell.source.splitlines(), fresh.source.splitlines()
+            lines = cell.source.splitlines()
             for li, _, _ in _headings(cell.source):
-                if li < len(fresh_lines) and lines[li] == fresh_lines[li] and _TYPED_POINTS.search(lines[li]):
-                    lines[li] = _TYPED_POINTS.sub("{points}", lines[li])
+                lines[li] = _TYPED_POINTS.sub("{points}", lines[li])
             cell.source = "\n".join(lines)
         meta = _meta(cell)
         cell.metadata = {}

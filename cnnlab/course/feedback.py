@@ -26,7 +26,8 @@ from traitlets import Bool
 __all__ = ["HideHiddenTracebacks", "hidden_lines", "clean_traceback"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_FRAME = re.compile(r"^\s*(?:Cell In\s*\[(\d+)\]|Input In \[(\d+)\]), line (\d+)")
+# IPython >= 8.? "Cell In[7], line 4"; IPython 8.0-8.5 "Input In [7], in <cell line: 4>()"
+_FRAME = re.compile(r"^\s*(?:Cell In\s*\[(\d+)\], line (\d+)|Input In \[(\d+)\], in <cell line: (\d+)>)")
 _BEGIN, _END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HIDDEN_NOTE = "(the failing line is in a hidden test of this cell: its code is not shown)"
 
@@ -59,7 +60,7 @@ def clean_traceback(traceback: list[str], test_cells: dict[int, str]) -> list[st
         first = plain.strip("\n").splitlines()[0] if plain.strip() else ""
         m = _FRAME.match(first)
         if m:
-            count, line = int(m.group(1) or m.group(2)), int(m.group(3))
+            count, line = int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))
             if count in test_cells:
                 src = test_cells[count]
                 if line in hidden_lines(src):

@@ -62,7 +62,7 @@ def validate(assignment: str, notebook: Path, limits: Limits = Limits(), root: P
     out = {"problem": None, "notes": [], "failed": [], "passed": [], "broken": None, "cells": []}
     scratch = Path(tempfile.mkdtemp(prefix="cnnlab-validate-"))
     try:
-        path = scratch / "submission.ipynb"
+        path = scratch / Path(notebook).name
         shutil.copyfile(notebook, path)
         release_text = release_path.read_text(encoding="utf-8")
         problem, notes = _check_notebook(path, json.loads(release_text))
