@@ -16,8 +16,9 @@ from cnnlab.course.config import COURSE_ROOT, Limits
 from cnnlab.course.demo import build_demo_class, students
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Non-unique cell id")]
-# the autograder's defaults (30 s a cell), with a notebook budget for a loaded 2-core machine
-LIMITS = Limits(cell_timeout=30, notebook_timeout=600, memory_mb=3072)
+# note: the default cell limit is 30 s and every cell here needs at most ~5 s of CPU (MLP training);
+# the limits are wider because this test shares 2 cores with ~8 engineers (load average ~16 measured)
+LIMITS = Limits(cell_timeout=120, notebook_timeout=900, memory_mb=3072)
 
 # words each demo student's reason must contain (the mistake named, not guessed)
 WORDS = {

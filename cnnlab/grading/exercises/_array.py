@@ -24,7 +24,12 @@ from cnnlab.grading.guard import forbid, targets_for
 from cnnlab.grading.limits import TimeLimit, call_with_limit
 from cnnlab.grading.result import CheckResult
 
-__all__ = ["Mistake", "ArrayExercise", "exc_text", "fmt_value"]
+__all__ = ["Mistake", "ArrayExercise", "exc_text", "fmt_value", "guard_spec"]
+
+
+def guard_spec(forbidden: dict):
+    """What `guard.targets_for` reads of an exercise, for a numpy exercise outside the registry."""
+    return SimpleNamespace(kind="array", forbidden=dict(forbidden), guard_own=True)
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ class ArrayExercise:
         with np.errstate(all="ignore"):
             expected = self.reference(*case.values)
         args = tuple(_copy(v) for v in case.values)
-        targets = targets_for(SimpleNamespace(kind="array", forbidden=self.forbidden))
+        targets = targets_for(guard_spec(self.forbidden))
         start = time.monotonic()
         try:
             with forbid(fn, targets) as calls, np.errstate(all="ignore"):

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import time
 import warnings
-from types import SimpleNamespace
 
 import numpy as np
 
-from cnnlab.grading.exercises._array import exc_text
+from cnnlab.grading.exercises._array import exc_text, guard_spec
 from cnnlab.grading.guard import forbid, targets_for
 from cnnlab.grading.limits import TimeLimit, call_with_limit
 from cnnlab.grading.result import CheckResult
@@ -66,7 +65,7 @@ def ref_convnet_loss(params, x, y):
 
 
 def _targets():
-    targets = targets_for(SimpleNamespace(kind="array", forbidden={}))
+    targets = targets_for(guard_spec({}))
     return {m: [n for n in names if not (m.startswith("cnnlab.functional") and n in _ALLOWED)]
             for m, names in targets.items()}
 
