@@ -108,30 +108,7 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     return dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
 '''
 
-# dw of the convolution correlates with the unpadded input: right only for padding 0
-_CONV_BACKWARD_PADDING = _BACKWARD_PREFIX + _POOL_BACKWARD_OK + '''
-
-def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
-    s, p, d = _pair(stride), _pair(padding), _pair(dilation)
-    N, C_in, H, W = x.shape
-    _, _, KH, KW = w.shape
-    _, _, H_out, W_out = dout.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
-    dxp = np.zeros(xp.shape)
-    dw = np.zeros(w.shape)
-    for u in range(KH):
-        for v in range(KW):
-            rows, cols = _positions(u, H_out, s[0], d[0]), _positions(v, W_out, s[1], d[1])
-            xs = np.pad(x, ((0, 0), (0, 0), (0, 2 * p[0]), (0, 2 * p[1])))  # the padding forgotten here
-            dw[:, :, u, v] = np.einsum("nohw,nchw->oc", dout, xs[:, :, rows, cols])
-            dxp[:, :, rows, cols] += np.einsum("nohw,oc->nchw", dout, w[:, :, u, v])
-    return dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W], dw, dout.sum(axis=(0, 2, 3))
-'''
-
-# max-pool backward with fancy-index += : overlapping windows lose gradient
-_MAX_BACKWARD_NO_ADD_AT = _BACKWARD_PREFIX + _POOL_BACKWARD_OK.replace(
-    "np.add.at(dxp, (n, c, i * s[0] + u, j * s[1] + v), dout)",
-    "dxp[n, c, i * s[0] + u, j * s[1] + v] += dout  # repeated indices count once") + '''
+_CONV2D_BACKWARD_OK = '''
 
 def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
     s, p, d = _pair(stride), _pair(padding), _pair(dilation)
@@ -148,6 +125,17 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
             dxp[:, :, rows, cols] += np.einsum("nohw,oc->nchw", dout, w[:, :, u, v])
     return dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W], dw, dout.sum(axis=(0, 2, 3))
 '''
+
+# dw correlates with the input padded on one side only: right only for padding 0
+_CONV_BACKWARD_PADDING = _BACKWARD_PREFIX + _POOL_BACKWARD_OK + _CONV2D_BACKWARD_OK.replace(
+    'dw[:, :, u, v] = np.einsum("nohw,nchw->oc", dout, xp[:, :, rows, cols])',
+    'xs = np.pad(x, ((0, 0), (0, 0), (0, 2 * p[0]), (0, 2 * p[1])))  # all the padding after the data\n'
+    '            dw[:, :, u, v] = np.einsum("nohw,nchw->oc", dout, xs[:, :, rows, cols])')
+
+# max-pool backward with fancy-index += : overlapping windows lose gradient
+_MAX_BACKWARD_NO_ADD_AT = _BACKWARD_PREFIX + _POOL_BACKWARD_OK.replace(
+    "np.add.at(dxp, (n, c, i * s[0] + u, j * s[1] + v), dout)",
+    "dxp[n, c, i * s[0] + u, j * s[1] + v] += dout  # repeated indices count once") + _CONV2D_BACKWARD_OK
 
 # relu_backward forgotten in the composed network
 _CONVNET_NO_RELU_BACKWARD = '''
