@@ -55,6 +55,10 @@ np.set_printoptions(precision=4, suppress=True)
 #   (padding never wins), zeros for average pooling, which still divides by
 #   $K_H K_W$ (torch's default `count_include_pad=True`).
 #
+# The helpers `_pair` and `_pool_args` are given; `_pool_windows` is a
+# suggestion (windows from `sliding_window_view`, then every stride-th one):
+# write the two functions any way you like with numpy.
+#
 # **Predict first.** Max pooling a 4×4 input with `kernel_size=2`: what shape
 # comes out? With `kernel_size=2, stride=1`?
 
