@@ -49,6 +49,10 @@ def check(name, fn, *, seed=0, trials=None, device=None, time_limit=DEFAULT_TIME
     Raises:
         ValueError: `name` is not a registered exercise (an instructor's mistake).
     """
+    from cnnlab.grading.exercises._custom import CUSTOM  # note: late, they import this package
+
+    if isinstance(name, str) and name in CUSTOM and name not in registry.REGISTRY:  # their own check (_custom.py)
+        return CUSTOM[name].check(fn, seed=seed, trials=trials, device=device, time_limit=time_limit)
     exercise = registry.get(name)
     if not callable(fn):
         return CheckResult(name, False, f"{name}: expected a function, got an object of type {type(fn).__name__}.",
