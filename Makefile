@@ -8,13 +8,14 @@ export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv test test-fast course release demo book bench clean
+.PHONY: help venv test test-fast course release demo book bench clean lab
 
 help:
 	@echo "make course   - set up .venv, build the release, the book, grade a demo class"
 	@echo "make test     - set up .venv and run the whole test suite"
 	@echo "make book     - build the web book into build/book/html"
 	@echo "make bench    - print benchmark ratios (bench/)"
+	@echo "make lab      - (students) JupyterLab on exercises/, this machine only; prints the URL"
 
 venv: $(VENV)/.installed
 
@@ -40,10 +41,15 @@ release: venv
 # The main job on built-in data: worked examples, release, book, demo class.
 course: venv
 	$(PY) -m cnnlab examples
+	$(PY) -m cnnlab course build --check
 	$(PY) bench/conv.py --quick
 	$(PY) -m cnnlab course release
 	$(PY) -m cnnlab book
 	$(PY) -m cnnlab course demo
+
+# Students: JupyterLab on exercises/ with the course kernel, 127.0.0.1 only.
+lab: venv
+	$(PY) -m cnnlab course lab
 
 book: venv
 	$(PY) -m cnnlab book
@@ -52,6 +58,7 @@ bench: venv
 	$(PY) bench/conv.py
 	$(PY) bench/grading.py
 	$(PY) bench/autograde.py
+	$(PY) bench/train_mnist1d.py
 
 clean:
 	rm -rf build _build submitted autograded feedback gradebook.db grades.csv demo_class

@@ -44,8 +44,12 @@ c.IgnorePattern.pattern = r"\b\w*Warning: "
 # the source by OverwriteCells (nbgrader's default).
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback must not reveal the hidden tests.
+# Feedback must not reveal the hidden tests: neither their source
+# (ClearHiddenTests) nor the tracebacks that quote it (HideHiddenTracebacks,
+# which must run first: it reads the hidden markers).
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+from cnnlab.course.feedback import HideHiddenTracebacks  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTracebacks, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

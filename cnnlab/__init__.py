@@ -1,7 +1,8 @@
 """cnnlab: the helper package of a self-grading course on convolutional networks.
 
 Submodules: `functional` (numpy operators), `reference` (torch oracle),
-`shapes`, `grading`, `course`, `data`, `models`, `train`, `viz`, `widgets`.
+`shapes`, `grading`, `course`, `data`, `models`, `train`, `viz`, `widgets`,
+and lecture 9's `scenes`, `detection`, `segmentation`, `diffusion`; `pretrained` (lecture 8's checkpoint).
 They are imported on first use, so `import cnnlab` stays fast and does not
 pull in torch until it is needed.
 """
@@ -12,10 +13,12 @@ import importlib
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "device", "functional", "reference", "shapes", "grading",
-           "course", "data", "models", "train", "viz", "widgets", "examples"]
+           "course", "data", "models", "train", "viz", "widgets", "examples", "scenes", "detection", "segmentation",
+           "diffusion", "pretrained"]
 
 _SUBMODULES = {"functional", "reference", "shapes", "grading", "course", "data", "models",
-               "train", "viz", "widgets", "examples"}
+               "train", "viz", "widgets", "examples", "scenes", "detection", "segmentation", "diffusion",
+               "pretrained"}
 
 
 def device():

@@ -3,7 +3,9 @@
 Nothing here touches the network. Photos come only from the files that
 scikit-image ships inside its wheel, digits from scikit-learn's bundled copy,
 and MNIST-1D from the `mnist1d` package's procedural generator (never its
-download path). Every random function takes an explicit seed.
+download path). Every random function takes an explicit seed. The scenes of
+lecture 9 (several shapes with boxes and masks) live in `cnnlab.scenes` and
+are re-exported here.
 """
 from __future__ import annotations
 
@@ -11,11 +13,18 @@ import random
 
 import numpy as np
 
+from cnnlab.scenes import SCENE_CLASSES, Scenes, make_scenes, make_steering, steering_angle
+
 __all__ = [
     "SAMPLE_IMAGES",
     "SHAPE_CLASSES",
     "sample_image",
     "make_shapes",
+    "SCENE_CLASSES",
+    "Scenes",
+    "make_scenes",
+    "make_steering",
+    "steering_angle",
     "load_digits",
     "load_mnist1d",
 ]

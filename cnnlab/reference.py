@@ -15,10 +15,14 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import _args
+from cnnlab import _args_ops, torch_boxes
+from cnnlab._args import as_array
 
 __all__ = [
     "corr2d", "pad2d", "conv1d", "conv2d", "conv2d_backward",
     "max_pool2d", "avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward",
+    "relu", "relu_backward", "softmax_cross_entropy", "numerical_gradient",
+    "batch_norm2d", "batch_norm2d_backward", "conv_transpose2d", "box_iou", "nms",
     "numerics",
 ]
 
@@ -177,3 +181,111 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, *, device=
 def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, *, device=None):
     """Gradient of `avg_pool2d` w.r.t. x: (N, C, H_out, W_out) → (N, C, H, W)."""
     return _pool_backward(F.avg_pool2d, dout, x, kernel_size, stride, padding, device)
+
+
+# --- problem sets 2–5 (DESIGN §2b) -----------------------------------------------
+
+def relu(x, *, device=None):
+    """`F.relu`, elementwise; any shape."""
+    x = as_array(x, "x")
+    with numerics(), torch.no_grad():
+        return _np(F.relu(_t(x, _device(device))))
+
+
+def relu_backward(dout, x, *, device=None):
+    """Gradient of `F.relu` w.r.t. x by autograd (0 at exactly x = 0)."""
+    dout, x = _args_ops.same_shape_args(dout, x)
+    dev = _device(device)
+    with numerics():
+        xt = _t(x, dev, True)
+        F.relu(xt).backward(_t(dout, dev))
+        return _np(xt.grad)
+
+
+def softmax_cross_entropy(logits, y, *, device=None):
+    """`F.cross_entropy` (mean) of (N, K) logits and (N,) labels → (loss, dlogits (N, K)) by autograd."""
+    logits, y = _args_ops.cross_entropy_args(logits, y)
+    dev = _device(device)
+    with numerics():
+        zt = _t(logits, dev, True)
+        loss = F.cross_entropy(zt, torch.as_tensor(np.array(y, dtype=np.int64), device=dev))
+        loss.backward()
+        return float(loss.item()), _np(zt.grad)
+
+
+def numerical_gradient(f, x, dout=None, h=1e-6, *, device=None):
+    """Central differences of sum(f(x) * dout) w.r.t. x, summed in torch float64 on `device`.
+
+    x is perturbed in place and restored (even if f raises); returns float64, shape of x.
+    """
+    f, x, dout, h = _args_ops.numerical_gradient_args(f, x, dout, h)
+    dev = _device(device)
+    dt = None if dout is None else _t(dout, dev)
+    grad = np.zeros(x.shape)
+    with numerics(), torch.no_grad():
+        for idx in np.ndindex(x.shape):
+            old, sums = x[idx], []
+            try:
+                for v in (old + h, old - h):
+                    x[idx] = v
+                    out = _t(f(x), dev)
+                    if dt is not None and dt.shape != out.shape:
+                        raise ValueError(f"dout must have the shape of f(x) {tuple(out.shape)}; "
+                                         f"got shape {tuple(dt.shape)}")
+                    sums.append((out if dt is None else out * dt).sum().item())
+            finally:
+                x[idx] = old
+            grad[idx] = (sums[0] - sums[1]) / (2 * h)
+    return grad
+
+
+def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
+                 *, device=None):
+    """`F.batch_norm` of (N, C, H, W) → (y, new_running_mean, new_running_var); the inputs are not modified."""
+    x, rm, rv, weight, bias, training, momentum, eps = _args_ops.batch_norm2d_args(
+        x, running_mean, running_var, weight, bias, training, momentum, eps)
+    dev = _device(device)
+    opt = lambda a: None if a is None else _t(a, dev)  # noqa: E731
+    with numerics(), torch.no_grad():
+        rmt, rvt = opt(rm), opt(rv)  # fresh tensors: F.batch_norm updates them in place
+        y = F.batch_norm(_t(x, dev), rmt, rvt, opt(weight), opt(bias), training, momentum, eps)
+        return _np(y), *(None if t is None else _np(t) for t in (rmt, rvt))
+
+
+def batch_norm2d_backward(dout, x, weight=None, eps=1e-5, *, device=None):
+    """Training-mode `F.batch_norm` gradients by autograd → (dx, dweight, dbias), shapes x, (C,), (C,)."""
+    dout, x, weight, eps = _args_ops.batch_norm2d_backward_args(dout, x, weight, eps)
+    dev = _device(device)
+    C = x.shape[1]
+    with numerics():
+        xt = _t(x, dev, True)
+        wt = _t(np.ones(C) if weight is None else weight, dev, True)
+        bt = torch.zeros(C, dtype=torch.float64, device=dev, requires_grad=True)
+        F.batch_norm(xt, None, None, wt, bt, True, 0.1, eps).backward(_t(dout, dev))
+        return _np(xt.grad), _np(wt.grad), _np(bt.grad)
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, *, device=None):
+    """`F.conv_transpose2d`: (N, C_in, H, W), (C_in, C_out, KH, KW), (C_out,) → (N, C_out, H_out, W_out)."""
+    x, w, b, s, p, op, d, _ = _args_ops.conv_transpose2d_args(x, w, b, stride, padding, output_padding, dilation)
+    dev = _device(device)
+    with numerics(), torch.no_grad():
+        bt = None if b is None else _t(b, dev)
+        return _np(F.conv_transpose2d(_t(x, dev), _t(w, dev), bt, stride=s, padding=p,
+                                      output_padding=op, dilation=d))
+
+
+def box_iou(boxes1, boxes2, *, device=None):
+    """Pairwise IoU of (N, 4) and (M, 4) corner boxes → (N, M), as `torchvision.ops.box_iou`."""
+    b1, b2 = _args_ops.boxes_arg(boxes1, "boxes1"), _args_ops.boxes_arg(boxes2, "boxes2")
+    dev = _device(device)
+    with numerics(), torch.no_grad():
+        return _np(torch_boxes.box_iou(_t(b1, dev), _t(b2, dev)))
+
+
+def nms(boxes, scores, iou_threshold, *, device=None):
+    """`torchvision.ops.nms` in torch ops: (K,) int64 kept indices by decreasing score (stable for ties)."""
+    boxes, scores, thr = _args_ops.nms_args(boxes, scores, iou_threshold)
+    dev = _device(device)
+    with numerics(), torch.no_grad():
+        return torch_boxes.nms(_t(boxes, dev), _t(scores, dev), thr).numpy().astype(np.int64)

@@ -10,6 +10,7 @@ from cnnlab._args import as_int, as_pair
 
 __all__ = [
     "conv_output_size",
+    "output_size_unchecked",
     "pool_output_size",
     "conv2d_output_shape",
     "conv2d_params",
@@ -42,7 +43,7 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
     p = as_int(padding, "padding", 0)
     d = as_int(dilation, "dilation", 1)
     span = d * (k - 1) + 1  # the dilated kernel's extent
-    out = (n + 2 * p - span) // s + 1
+    out = output_size_unchecked(n, k, s, p, d)
     if n + 2 * p < span or out < 1:
         raise ValueError(
             f"kernel of extent {span} (kernel_size={k}, dilation={d}) is larger than "
@@ -50,6 +51,15 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
             f"the output would be empty"
         )
     return out
+
+
+def output_size_unchecked(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    """The formula ``⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1`` on plain ints, without any check.
+
+    May be < 1 where the kernel does not fit (`conv_output_size` raises there);
+    the grader uses it to tell a student's unchecked result from a wrong formula.
+    """
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 def pool_output_size(n, kernel_size, stride=None, padding=0, dilation=1) -> int:

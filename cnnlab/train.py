@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-__all__ = ["seed_everything", "make_loader", "fit", "evaluate", "accuracy"]
+__all__ = ["seed_everything", "make_loader", "fit", "evaluate", "accuracy", "evaluate_arrays", "train_steps"]
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:
@@ -153,3 +153,132 @@ def fit(model: nn.Module, train_loader: DataLoader, *, epochs: int = 10, lr: flo
         if progress and hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}")
     return history
+
+
+# --- step-based training on in-memory arrays (lectures 5-6) ----------------------------------------
+
+def _as_tensors(x, y, device):
+    x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).float().to(device)
+    y = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y).long().to(device)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length N; got {len(x)} and {len(y)}")
+    return x, y
+
+
+@torch.no_grad()
+def evaluate_arrays(model: nn.Module, x, y, batch_size: int = 1000, device=None) -> dict:
+    """Mean cross-entropy and accuracy of `model` on in-memory arrays, in eval mode.
+
+    Args:
+        model: maps (N, ...) inputs to (N, K) logits.
+        x: (N, ...) inputs (array or tensor); y: (N,) integer labels.
+        batch_size: examples per forward pass. Default: 1000.
+        device: default: where the model's parameters are.
+
+    Returns:
+        ``{"loss": float, "accuracy": float}``.
+    """
+    device = device or next(model.parameters()).device
+    x, y = _as_tensors(x, y, device)
+    was_training = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for i in range(0, len(y), batch_size):
+        out = model(x[i:i + batch_size])
+        loss_sum += nn.functional.cross_entropy(out, y[i:i + batch_size], reduction="sum").item()
+        correct += (out.argmax(dim=1) == y[i:i + batch_size]).sum().item()
+    model.train(was_training)
+    return {"loss": loss_sum / len(y), "accuracy": correct / len(y)}
+
+
+def train_steps(model: nn.Module, x, y, *, steps: int = 2000, batch_size: int = 100, lr: float = 1e-2,
+                optimizer: str = "adam", momentum: float = 0.9, weight_decay: float = 0.0,
+                schedule: str | None = None, x_test=None, y_test=None, eval_every: int = 250,
+                seed: int = 0, device=None, progress: bool = True, desc: str = "train") -> dict:
+    """Train a classifier for a fixed number of mini-batch steps on in-memory arrays.
+
+    As the seed decks count training ("100,000 steps with SGD, LR = 0.01,
+    batch size 100"): each step draws the next `batch_size` examples of a
+    seeded random order (a new order every epoch), one cross-entropy
+    gradient step. Faster than a `DataLoader` for data that fits in memory.
+
+    Args:
+        model: maps (N, ...) batches of `x` to (N, K) logits.
+        x: (N, ...) training inputs; y: (N,) integer labels.
+        steps: optimizer steps. Default: 2000.
+        batch_size: examples per step. Default: 100.
+        lr: (initial) learning rate. Default: 1e-2.
+        optimizer: "adam", "adamw" or "sgd" (with `momentum`). Default: "adam".
+        momentum: for "sgd". Default: 0.9.
+        weight_decay: L2 penalty (decoupled for "adamw"). Default: 0.
+        schedule: None (constant lr) or "cosine" (lr decays to 0 over `steps`).
+        x_test, y_test: evaluated every `eval_every` steps and at the end when given.
+        eval_every: steps between evaluations. Default: 250.
+        seed: seeds the global generators (initialisation is the caller's)
+            and the batch order. Default: 0.
+        device: default `cnnlab.device()`; model and data are moved there.
+        progress: show a tqdm bar over steps. Default: True.
+        desc: label of the bar. Default: "train".
+
+    Returns:
+        ``{"step": [...], "train_loss": [...], "train_accuracy": [...],
+        "test_loss": [...], "test_accuracy": [...]}``: one entry per
+        evaluation; train values are running means over the steps since the
+        previous one, test lists are empty without test data.
+    """
+    if steps < 1 or batch_size < 1 or eval_every < 1:
+        raise ValueError(f"steps, batch_size and eval_every must be >= 1; got {steps}, {batch_size}, {eval_every}")
+    if device is None:
+        from cnnlab import device as _default_device
+
+        device = _default_device()
+    seed_everything(seed)
+    model.to(device)
+    x, y = _as_tensors(x, y, device)
+    has_test = x_test is not None and y_test is not None
+    params = [p for p in model.parameters() if p.requires_grad]
+    if optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd'; got {optimizer!r}")
+    if schedule not in (None, "cosine"):
+        raise ValueError(f"schedule must be None or 'cosine'; got {schedule!r}")
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps) if schedule == "cosine" else None
+    g = torch.Generator().manual_seed(seed)
+    order, pos = torch.randperm(len(y), generator=g), 0
+    hist = {"step": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
+    loss_sum, correct, seen = 0.0, 0, 0
+    bar = _progress(range(1, steps + 1), progress, desc=desc, mininterval=0.5)
+    model.train()
+    for step in bar:
+        if pos + batch_size > len(y):  # new epoch: a new order, no partial batch
+            order, pos = torch.randperm(len(y), generator=g), 0
+        idx = order[pos:pos + batch_size].to(device)
+        pos += batch_size
+        out = model(x[idx])
+        loss = nn.functional.cross_entropy(out, y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        # note: .item() syncs with the GPU; detach-and-accumulate keeps the loop asynchronous
+        loss_sum += loss.detach() * len(idx)
+        correct += (out.argmax(dim=1) == y[idx]).sum()
+        seen += len(idx)
+        if step % eval_every == 0 or step == steps:
+            hist["step"].append(step)
+            hist["train_loss"].append(float(loss_sum) / seen)
+            hist["train_accuracy"].append(float(correct) / seen)
+            loss_sum, correct, seen = 0.0, 0, 0
+            if has_test:
+                res = evaluate_arrays(model, x_test, y_test, device=device)
+                hist["test_loss"].append(res["loss"])
+                hist["test_accuracy"].append(res["accuracy"])
+                if progress and hasattr(bar, "set_postfix"):
+                    bar.set_postfix(test_acc=f"{res['accuracy']:.3f}")
+    return hist

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
+from cnnlab import examples
 from cnnlab import functional as F
 
 pytestmark = [pytest.mark.ps1, pytest.mark.lec2]
@@ -86,25 +87,14 @@ def test_corr2d_matches_torch(fn, rng):
 
 
 @pytest.mark.parametrize("fn", CORR2D, ids=_ids(CORR2D))
-def test_corr2d_seed_examples(fn):
-    # seed 004: blur with [[1,2,1],[2,4,2],[1,2,1]]/16 (the image's 244, not the slide's 144)
-    img = np.array([[206, 205, 247, 245, 244], [244, 161, 137, 244, 254], [192, 154, 75, 200, 249],
-                    [90, 109, 96, 143, 223], [67, 69, 107, 196, 236]])
-    blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
-    np.testing.assert_array_equal(np.rint(fn(img, blur)), [[178, 175, 216], [141, 133, 183], [106, 117, 167]])
-    assert fn(img, blur)[0, 0] == 177.75  # exact: 2844 / 16
-    # seed 001: 10/0 image and the vertical-edge kernel
-    np.testing.assert_array_equal(fn(np.array([[10, 10, 10, 0, 0, 0]] * 6), np.array([[1, 0, -1]] * 3)),
-                                  [[0, 30, 30, 0]] * 4)
-    # seed 000: vertical-line detection, 5x6 → 3x4
-    line = np.zeros((5, 6))
-    line[1:4, 1] = 1
-    line[2, 1:] = 1
-    np.testing.assert_array_equal(fn(line, np.array([[-1, 2, -1]] * 3)), [[3, -1, 0, 0], [5, -2, 0, 0], [3, -1, 0, 0]])
-    # seed 001: the learnable-parameters animation
-    x = np.array([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]])
-    np.testing.assert_array_equal(fn(x, np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]])),
-                                  [[12, 12, 17], [10, 17, 19], [9, 6, 14]])
+@pytest.mark.parametrize("name", ["blur", "vertical_edge", "vertical_line", "conv_layer"])
+def test_corr2d_seed_examples(fn, name):
+    # the decks' numbers live in cnnlab.examples (blur: the image's 244, not the slide's 144)
+    ex = examples.get(name)
+    got = fn(ex.inputs["x"], ex.inputs["k"])
+    np.testing.assert_array_equal(np.rint(got) if ex.params.get("round") else got, ex.expected)
+    if name == "blur":
+        assert got[0, 0] == 177.75  # exact: 2844 / 16
 
 
 @pytest.mark.parametrize("fn", CORR2D, ids=_ids(CORR2D))
@@ -128,15 +118,15 @@ def test_pad2d_hand_and_torch(rng):
 
 def test_pad2d_seed_same_padding():
     # seed 004, 'Padding': p = 1 around the 5x5 image makes 7x7, and a 3x3 blur then keeps 5x5
-    img = np.array([[206, 205, 247, 245, 244], [244, 161, 137, 244, 254], [192, 154, 75, 200, 249],
-                    [90, 109, 96, 143, 223], [67, 69, 107, 196, 236]])
+    blur = examples.get("blur")
+    img = blur.inputs["x"]
     padded = F.pad2d(img, 1)
     assert padded.shape == (7, 7) and padded.dtype == np.float64
     np.testing.assert_array_equal(padded[1:6, 1:6], img)
     assert padded[0].sum() == padded[-1].sum() == padded[:, 0].sum() == padded[:, -1].sum() == 0
-    blurred = F.corr2d(padded, np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16)
+    blurred = F.corr2d(padded, blur.inputs["k"])
     assert blurred.shape == (5, 5)
-    np.testing.assert_array_equal(np.rint(blurred[1:4, 1:4]), [[178, 175, 216], [141, 133, 183], [106, 117, 167]])
+    np.testing.assert_array_equal(np.rint(blurred[1:4, 1:4]), blur.expected)
 
 
 def test_pad2d_returns_a_new_array():
@@ -167,10 +157,10 @@ def test_conv1d_matches_torch(fn, case, rng):
 @pytest.mark.parametrize("fn", CONV1D, ids=_ids(CONV1D))
 def test_conv1d_seed_signal(fn):
     # seed 002's signal, kernel [-0.5, 0, 0.5] (worked by hand: 0.5 (x[i+1] - x[i-1]) with zero padding)
-    x = np.array([[[5.2, 5.3, 5.4, 5.1, 10.1, 10.3, 9.9, 10.3, 3.2, 3.4, 3.3, 3.1]]])
-    w = np.array([[[-0.5, 0.0, 0.5]]])
-    close(fn(x, w, padding=1)[0, 0], [2.65, 0.1, -0.1, 2.35, 2.6, -0.1, 0, -3.35, -3.45, 0.05, -0.15, -1.65], 1e-12)
-    close(fn(x, w, stride=2, dilation=2)[0, 0], [2.45, 2.25, -3.45, -3.3], 1e-12)
+    for name in ("signal_1d", "signal_1d_stride_dilation"):
+        ex = examples.get(name)
+        x, w = ex.inputs["x"][None, None], ex.inputs["w"][None, None]  # (1, 1, 12), (1, 1, 3)
+        close(fn(x, w, None, ex.params["stride"], ex.params["padding"], ex.params["dilation"])[0, 0], ex.expected, 1e-12)
     close(fn(x, w, np.array([1.0]))[0, 0], 1 + 0.5 * (x[0, 0, 2:] - x[0, 0, :-2]), 1e-12)
 
 
@@ -187,17 +177,17 @@ def test_conv2d_matches_torch(fn, case, rng):
 @pytest.mark.parametrize("fn", CONV2D, ids=_ids(CONV2D))
 def test_conv2d_seed_cartesian_axes(fn):
     # seed 001: two 3x3 line filters on the 4x4 "axes" image → [[2,-2],[-1,1]] and [[-1,-1/2],[7/2,4]]
-    x = np.array([[[[0, 1, 0, 1], [0, 1, 0, 1], [1, 1, 1, 1], [0, -2, 0, -2]]]], dtype=float)
-    w = np.array([[[[-0.5, 1, -0.5]] * 3], [[[-0.5] * 3, [1] * 3, [-0.5] * 3]]])
-    np.testing.assert_array_equal(fn(x, w), [[[[2, -2], [-1, 1]], [[-1, -0.5], [3.5, 4]]]])
+    axes = examples.get("cartesian_axes_conv")
+    x, w = axes.inputs["x"][None, None], axes.inputs["w"]  # (1, 1, 4, 4), (2, 1, 3, 3)
+    np.testing.assert_array_equal(fn(x, w), axes.expected[None])
     np.testing.assert_array_equal(fn(x, w, np.array([1.0, -4.0])), [[[[3, -1], [0, 2]], [[-5, -4.5], [-0.5, 0]]]])
 
 
 @pytest.mark.parametrize("fn", CONV2D, ids=_ids(CONV2D))
 def test_conv2d_seed_edge_stride_padding_dilation(fn):
     # seed 001's 10/0 image with the vertical-edge kernel, worked by hand
-    x = np.array([[[[10, 10, 10, 0, 0, 0]] * 6]], dtype=float)
-    k = np.array([[[[1, 0, -1]] * 3]], dtype=float)
+    edge = examples.get("vertical_edge").inputs
+    x, k = edge["x"][None, None], edge["k"][None, None]  # (1, 1, 6, 6), (1, 1, 3, 3)
     np.testing.assert_array_equal(fn(x, k, stride=2), [[[[0, 30], [0, 30]]]])  # every other 0 30 30 0
     np.testing.assert_array_equal(fn(x, k, dilation=2), [[[[30, 30], [30, 30]]]])  # taps j, j+2, j+4
     edge, mid = [-20, 0, 20, 20, 0, 0], [-30, 0, 30, 30, 0, 0]  # zero padding makes a fake edge at the left
@@ -326,3 +316,29 @@ def test_conv2d_accepts_strided_views(fn, rng):
         dout_view = np.ascontiguousarray(dout[..., ::-1])[..., ::-1]  # equal to dout, negative strides
         for g, want in zip(fn(dout_view, x, w, **hp), _torch_backward(dout, x.copy(), w.copy(), hp)):
             close(g, want)
+
+
+# --- blocked, threaded path (conv2d splits the batch into cache-sized blocks) ------------
+
+@pytest.mark.parametrize("blas_threads", [1, 2])
+@pytest.mark.parametrize("case", [CONV2D_CASES[1], CONV2D_CASES[2], CONV2D_CASES[9], (5, 3, 4, 7, 6, 3, 3, 1, 1, 1, True)])
+def test_conv2d_blocked_matches_torch(case, blas_threads, rng, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import cnnlab.functional.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "_BLOCK_BYTES", 1)  # one image per block: many blocks, split between threads
+    x, w, b, kw = _conv2d_inputs(case, rng)
+    x = np.concatenate([x, x[::-1] * 2])  # a larger batch, so several blocks reach every thread
+    with threadpoolctl.threadpool_limits(blas_threads, user_api="blas"):
+        out = F.conv2d(x, w, b, **kw)
+    close(out, TF.conv2d(_t(x), _t(w), None if b is None else _t(b), **kw).detach().numpy())
+    assert out.flags.c_contiguous
+
+
+def test_conv2d_float32_stays_float32_and_close(rng):
+    x = rng.standard_normal((4, 3, 9, 8)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    out = F.conv2d(x, w, padding=1)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy(),
+                               rtol=1e-5, atol=1e-5)

@@ -17,15 +17,21 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from cnnlab.course.build import total_points
 from cnnlab.course.config import COURSE_ROOT, Limits
-from cnnlab.course.demo import EXPECTED, build_demo_class, student_notebook
+from cnnlab.course.demo import build_demo_class, expected_scores, student_notebook
+from cnnlab.course.feedback import hidden_lines
 from cnnlab.course.sandbox import bwrap_path
 
 pytestmark = [pytest.mark.ps1, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:Non-unique cell id")]
 HAVE_BWRAP = bwrap_path() is not None
 TOKEN = uuid.uuid4().hex[:8]
-LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
+# note: the cell limit leaves check()'s own 10 s limit a wide margin on a loaded shared machine
+LIMITS = Limits(cell_timeout=25, notebook_timeout=150, memory_mb=2048)
+SOLUTION = nbformat.read(COURSE_ROOT / "solutions" / "ps1" / "ps1.ipynb", as_version=4)
+EXPECTED = expected_scores("ps1")
+TOTAL = total_points(SOLUTION)
 
 
 def needs_bwrap():
@@ -186,7 +192,8 @@ CATALOGUE = {
             "    print('conv1d called', file=sys.stderr)\n    logging.warning('conv1d: debugging')", 1))),
         13, "graded", ["all tests passed"], False),
     "memory_blowup": (lambda: _solution(corr2d_solution=(
-        "def corr2d(x, k):\n    hog = []\n    while True:\n        hog.append(np.ones(10**7))")),
+        # note: np.empty reserves address space without touching it: the limit is hit at once, even on a busy machine
+        "def corr2d(x, k):\n    hog = []\n    while True:\n        hog.append(np.empty(10**8))")),
         11, "graded", ["test_corr2d", "MemoryError"], False),
     "kernel_death": (lambda: _solution(conv1d_solution=(
         "import os\n\ndef conv1d(x, w, b=None, stride=1, padding=0, dilation=1):\n    os._exit(1)")),
@@ -256,21 +263,23 @@ def listener():
     srv.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_release(release_template):
+    """Every autograde call below copies the session's release template instead of running nbgrader again."""
+    yield from release_template.patch("cnnlab.course.autograde.release_into")
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A scratch copy of the course (config, solutions, release): tests never touch the repo's gradebook."""
-    root = tmp_path_factory.mktemp("course")
-    shutil.copy2(COURSE_ROOT / "nbgrader_config.py", root)
-    shutil.copytree(COURSE_ROOT / "solutions" / "ps1", root / "solutions" / "ps1")
-    shutil.copytree(COURSE_ROOT / "exercises" / "ps1", root / "exercises" / "ps1")
-    return root
+def course(tmp_path_factory, release_template):
+    """A scratch copy of the course (config, solutions, release, gradebook): tests never touch the repo's."""
+    return release_template.copy(tmp_path_factory.mktemp("course"), ["ps1"])
 
 
 @pytest.fixture(scope="module")
 def submissions(course, listener, tmp_path_factory):
     """The demo class and the catalogue, as DIR/<student>/ps1/."""
     subs = tmp_path_factory.mktemp("submissions")
-    build_demo_class(subs)
+    build_demo_class(subs, "ps1")
     for sid, (build, *_rest, sandbox_only) in CATALOGUE.items():
         if sandbox_only and not HAVE_BWRAP:
             continue
@@ -307,7 +316,7 @@ def _assert_graded(batch, sid, score, status, words):
     assert res["status"] == status, f"{sid}: {res['status']} ({res['reason']})"
     for word in words:
         assert word in res["reason"], f"{sid}: {word!r} not in {res['reason']!r}"
-    assert res["max_score"] == 13
+    assert res["max_score"] == TOTAL
 
 
 @pytest.mark.parametrize("sid", sorted(EXPECTED))
@@ -399,6 +408,31 @@ def test_parent_records_gradebook_csv_and_feedback(batch, course):
     assert (course / "autograded" / "kernel_flipped" / "ps1" / "ps1.ipynb").exists()
 
 
+@pytest.mark.parametrize("sid", ["bias_forgotten", "fc_bias_forgotten", "padding_one_side", "tampered_tests",
+                                 "blank_release"])
+def test_feedback_shows_no_hidden_test_source(batch, sid):
+    """Failing submissions: the feedback has the visible tests, the message and the diagnosis, no hidden line."""
+    import html as html_lib
+    import re
+
+    res = batch[sid]
+    page = html_lib.unescape(re.sub(r"<[^>]+>", "", res["feedback"]["ps1.html"]))
+    hidden = [ln.strip() for c in SOLUTION.cells if c.metadata.get("nbgrader", {}).get("grade")
+              for i, ln in enumerate(c.source.splitlines(), 1) if i in hidden_lines(c.source) and ln.strip()]
+    assert hidden, "the solution has hidden tests"
+    leaked = [ln for ln in hidden if ln in page]
+    assert not leaked, f"{sid}: hidden test lines in the feedback: {leaked}"
+    assert "Traceback (most recent call last)" in page and "AssertionError" in page
+    failed = [g for g, (got, out_of) in res["grades"]["ps1"].items() if got < out_of] if "ps1" in res["grades"] else []
+    assert failed, res["grades"]
+    for gid in failed:  # each failing visible test is shown, with its points
+        assert gid in page
+    if sid == "bias_forgotten":  # the diagnosis of the hidden check reaches the student
+        assert "Likely cause: Your output equals the correct result without the bias" in page
+        assert "hidden test of this cell" in page
+    if sid == "fc_bias_forgotten":  # a visible assert: the line and its message
+        assert "----> assert params_fc_5x6 == 372" in page and "got 360" in page
+
 def test_same_scores_twice(batch, course, submissions, tmp_path):
     from cnnlab.course.autograde import autograde
 
@@ -463,7 +497,7 @@ for _ in range(4):  # each child under the per-process limit, together far over 
         time.sleep(60)
         os._exit(0)
     _kids.append(_pid)
-time.sleep(30)
+time.sleep(55)  # note: under the 60 s cell limit; the children may need long to touch their memory on a busy machine
 """
 
 FORK_LOOP = """

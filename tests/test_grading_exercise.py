@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from cnnlab.grading import check, registry
-from cnnlab.grading.exercise import REQUIRED, Exercise, ModuleSpec, TrainingSpec
+from cnnlab.grading.exercise import REQUIRED, Exercise
 from cnnlab.grading.judge import judge
 from cnnlab.grading.mistake import HYPER_KINDS, hyper_mistakes
 from cnnlab.grading.student import Outputs
@@ -15,46 +15,39 @@ from cnnlab.grading.student import Outputs
 pytestmark = [pytest.mark.ps3]
 
 
-def _tiny(c_in, c_out):
-    return nn.Sequential(nn.Conv1d(c_in, c_out, 3), nn.ReLU(), nn.Flatten(), nn.Linear(c_out * 6, 2))
+def _guide_blocks() -> dict:
+    """The complete examples of the guide in cnnlab/grading/exercises/__init__.py, by the kind they show."""
+    import textwrap
+
+    import cnnlab.grading.exercises as guide
+
+    blocks = {}
+    for part in guide.__doc__.split("::\n\n")[1:]:
+        lines = []
+        for line in part.split("\n"):
+            if line and not line.startswith("    "):
+                break
+            lines.append(line)
+        code = textwrap.dedent("\n".join(lines))
+        if "EXERCISES = [" in code:
+            blocks[code.split('kind="')[1].split('"')[0] if 'kind="' in code else "array"] = code
+    return blocks
 
 
-TINY = Exercise(
-    name="tiny_net", signature=(("c_in", REQUIRED), ("c_out", REQUIRED)), kind="module",
-    module=ModuleSpec(reference=_tiny),
-    features=lambda rng: [TINY.case("feature case 'two samples'", c_in=2, c_out=4,
-                                    data={"input": rng.standard_normal((2, 2, 8))}),
-                          TINY.case("feature case 'one channel'", c_in=1, c_out=3,
-                                    data={"input": rng.standard_normal((3, 1, 8))})],
-)
+def _run_guide(kind: str) -> dict:
+    ns: dict = {}
+    exec(compile(_guide_blocks()[kind], f"<guide: {kind}>", "exec"), ns)
+    return ns
 
 
-def _prepare(seed, device):
-    g = np.random.default_rng(seed)
-    x = g.standard_normal((400, 2))
-    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
-    torch.manual_seed(seed)
-    return {"model": nn.Linear(2, 2).double().to(device), "x": x[:300], "y": y[:300],
-            "x_test": x[300:], "y_test": y[300:]}
+_MODULE = _run_guide("module")  # the guide's examples are what is tested: they cannot drift
+_TRAINING = _run_guide("training")
+TINY, _tiny = _MODULE["TINY"], _MODULE["_tiny"]
+TRAIN_STEP = _TRAINING["TRAIN_STEP"]
 
 
-def _run(step, task, device):
-    model = task["model"]
-    opt = torch.optim.SGD(model.parameters(), lr=0.5)
-    x, y = (torch.as_tensor(task[k], device=device) for k in ("x", "y"))
-    for _ in range(50):
-        step(model, x, y, opt)
-    return model
-
-
-def _predict(model, task, device):
-    with torch.no_grad():
-        return model(torch.as_tensor(task["x_test"], device=device)).argmax(1).cpu().numpy()
-
-
-TRAIN_STEP = Exercise(
-    name="train_step", signature=(("model", REQUIRED), ("x", REQUIRED), ("y", REQUIRED), ("opt", REQUIRED)),
-    kind="training", training=TrainingSpec(prepare=_prepare, run=_run, predict=_predict, accuracy=0.9, time_budget=30))
+def test_guide_has_an_example_per_kind():
+    assert {"array", "module", "training"} <= set(_guide_blocks())
 
 
 @pytest.fixture
@@ -154,3 +147,27 @@ def test_registry_rejects_bad_exercises():
         Exercise(name="x", signature=(("x", REQUIRED),), kind="matrix", reference=lambda x: x)
     with pytest.raises(ValueError):
         Exercise(name="x", signature=(("x", REQUIRED),), kind="module")
+
+
+def test_student_outputs_are_plain_data():
+    """What crosses from the student's side is picklable data: arrays, numbers, type names; never the object."""
+    import pickle
+
+    from cnnlab.grading import student
+    from cnnlab.grading.compare import Foreign
+
+    class Spoof(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    ex = registry.get("pad2d")
+    case = ex.build_cases(0)[0]
+    for fn, kind in [(lambda x, p: np.zeros((2, 2)), np.ndarray), (lambda x, p: torch.zeros(2), Foreign),
+                     (lambda x, p: np.zeros(2).view(Spoof), Foreign), (lambda x, p: [np.zeros(2)], list)]:
+        out = student.call(ex, fn, case, None, [None])
+        assert isinstance(out.value, kind)
+        assert pickle.loads(pickle.dumps(out)).typename == out.typename
+    rec = student.call(TINY, _tiny, TINY.build_cases(0)[0], "cpu", [None]).value
+    assert set(rec) == {"n_params", "state_dict", "shapes", "output", "forward_error"}
+    assert all(type(v) is np.ndarray for v in rec["state_dict"].values())
+    pickle.dumps(rec)

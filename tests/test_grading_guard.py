@@ -72,6 +72,7 @@ def test_garbage_never_raises(kind):
 
 
 def test_garbage_tuple_results():
+    assert check("conv2d_backward", lambda *a: None).mistake == "not-a-tuple"
     assert "tuple (dx, dw, db)" in check("conv2d_backward", lambda *a: None).message
     assert "length 2" in check("conv2d_backward", lambda *a: (1, 2)).message
     def dx_only(*args):
@@ -94,7 +95,9 @@ def test_mutated_input_is_named():
         w *= 2
         return out
 
-    assert "modified its input `w` in place" in check("conv2d", mutates_w).message
+    result = check("conv2d", mutates_w)
+    assert result.mistake == "mutates-input"
+    assert "modified its input `w` in place" in result.message
 
 
 def test_guard_blocks_torch_and_restores_it():
@@ -102,8 +105,9 @@ def test_guard_blocks_torch_and_restores_it():
         t = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None, stride, padding, dilation)
         return t.numpy()
 
-    msg = check("conv2d", uses_torch).message
-    assert "this exercise must be solved with numpy; torch.nn.functional.conv2d was called" in msg
+    result = check("conv2d", uses_torch)
+    assert result.mistake == "forbidden-call"
+    assert "this exercise must be solved with numpy; torch.nn.functional.conv2d was called" in result.message
     x = torch.ones(1, 1, 3, 3)
     assert F.conv2d(x, x).item() == 9.0 and torch.conv2d(x, x).item() == 9.0
     assert F.max_pool2d(x, 3).item() == 1.0 and torch.nn.Conv2d(1, 1, 3)(x).shape == (1, 1, 1, 1)
@@ -157,6 +161,7 @@ def test_time_limit_names_the_slow_case_and_restores_signals():
     start = time.monotonic()
     result = check("conv2d", slow, time_limit=0.5)
     assert time.monotonic() - start < 10
+    assert result.mistake == "time-limit"
     assert "time limit of 0.5 s" in result.message and "x of shape (2," in result.message
     assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 

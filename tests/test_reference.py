@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
+from cnnlab import examples
 from cnnlab import functional as F
 from cnnlab import reference as R
 
@@ -109,10 +110,10 @@ def test_functional_matches_reference(rng):
 
 
 def test_reference_seed_examples():
-    axes = np.array([[[[0, 1, 0, 1], [0, 1, 0, 1], [1, 1, 1, 1], [0, -2, 0, -2]]]])
-    w = np.array([[[[-0.5, 1, -0.5]] * 3], [[[-0.5] * 3, [1] * 3, [-0.5] * 3]]])
+    ex = examples.get("cartesian_axes_conv")
+    axes, w = ex.inputs["x"][None, None], ex.inputs["w"]  # (1, 1, 4, 4), (2, 1, 3, 3)
     maps = R.conv2d(axes, w)
-    np.testing.assert_array_equal(maps, [[[[2, -2], [-1, 1]], [[-1, -0.5], [3.5, 4]]]])
+    np.testing.assert_array_equal(maps, ex.expected[None])
     np.testing.assert_array_equal(R.max_pool2d(maps, 2), [[[[2]], [[4]]]])
     np.testing.assert_array_equal(R.avg_pool2d(maps, 2), [[[[0]], [[1.5]]]])
     np.testing.assert_array_equal(R.max_pool2d_backward(np.array([[[[10.0]], [[20.0]]]]), maps, 2),
@@ -124,20 +125,13 @@ def test_reference_seed_examples():
     np.testing.assert_array_equal(dw, [[[[2, 2, 2], [3, 3, 3], [0, 0, 0]]]] * 2)
     np.testing.assert_array_equal(dx, [[[[-1, -0.5, -0.5, -1], [-0.5, 2, 2, -0.5], [-0.5, 2, 2, -0.5],
                                          [-1, -0.5, -0.5, -1]]]])
-    img = np.array([[206, 205, 247, 245, 244], [244, 161, 137, 244, 254], [192, 154, 75, 200, 249],
-                    [90, 109, 96, 143, 223], [67, 69, 107, 196, 236]])
-    np.testing.assert_array_equal(np.rint(R.corr2d(img, np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16)),
-                                  [[178, 175, 216], [141, 133, 183], [106, 117, 167]])
-    np.testing.assert_array_equal(R.corr2d(np.array([[10, 10, 10, 0, 0, 0]] * 6), np.array([[1, 0, -1]] * 3)),
-                                  [[0, 30, 30, 0]] * 4)
-    line = np.zeros((5, 6))
-    line[1:4, 1] = 1
-    line[2, 1:] = 1
-    np.testing.assert_array_equal(R.corr2d(line, np.array([[-1, 2, -1]] * 3)),
-                                  [[3, -1, 0, 0], [5, -2, 0, 0], [3, -1, 0, 0]])
-    signal = np.array([[[5.2, 5.3, 5.4, 5.1, 10.1, 10.3, 9.9, 10.3, 3.2, 3.4, 3.3, 3.1]]])
-    np.testing.assert_allclose(R.conv1d(signal, np.array([[[-0.5, 0, 0.5]]]), stride=2, dilation=2)[0, 0],
-                               [2.45, 2.25, -3.45, -3.3], atol=1e-12)
+    for name in ("blur", "vertical_edge", "vertical_line", "conv_layer"):  # the decks' numbers: cnnlab.examples
+        ex = examples.get(name)
+        got = R.corr2d(ex.inputs["x"], ex.inputs["k"])
+        np.testing.assert_array_equal(np.rint(got) if ex.params.get("round") else got, ex.expected)
+    ex = examples.get("signal_1d_stride_dilation")
+    np.testing.assert_allclose(R.conv1d(ex.inputs["x"][None, None], ex.inputs["w"][None, None], None,
+                                        **ex.params)[0, 0], ex.expected, atol=1e-12)
     np.testing.assert_array_equal(R.pad2d(np.array([[1, 2]]), 1), [[0, 0, 0, 0], [0, 1, 2, 0], [0, 0, 0, 0]])
 
 

@@ -1,14 +1,18 @@
-"""The instructor pipeline around nbgrader: release, sandboxed parallel autograde, demo class.
+"""The course pipeline around nbgrader: build, release, sandboxed parallel autograde, demo class, student commands.
 
 Modules (imported on demand, so the kernel launcher stays light):
+    build      solutions/psN.py (jupytext percent) -> solutions/psN/psN.ipynb, and back
     config     course root (the repository), default limits, nbgrader config loading
     release    ``generate_assignment`` from solutions/ into exercises/ (reproducible)
     sandbox    bubblewrap kernel manager and the hardened nbgrader Execute preprocessor
     launch     in-sandbox launcher: resource limits, then ipykernel
     grade_one  grade one submission in its own scratch course (pool worker + driver)
     autograde  collect submissions, fan out over an Executor, record, table, CSV
-    demo       a demo class generated from the solution, with expected scores
-    cli        ``python -m cnnlab course {release,autograde,demo}``
+    demo       a demo class generated from the solution, with expected scores (students: demos/psN.py)
+    feedback   feedback tracebacks that never quote hidden tests
+    validate   a student's dry run: visible tests, the grader's sandbox and limits
+    lab        JupyterLab on exercises/ for students (127.0.0.1 only)
+    cli        ``python -m cnnlab course {build,source,release,autograde,demo,validate}``
 """
 import os as _os
 import sys as _sys

@@ -1,4 +1,5 @@
-"""Private helpers shared by conv.py and pool.py: padding, strided windows, im2col.
+"""Private helpers shared by conv.py, pool.py and transpose.py: padding, strided windows,
+im2col, the in-bounds range of every kernel tap, and one thread split per call.
 
 Nothing here checks arguments; the public functions do that first (`cnnlab._args`).
 """
@@ -67,6 +68,61 @@ def _copy(dst, src):
     dst[parts[0]] = src[parts[0]]  # the calling thread copies its share meanwhile
     for f in futures:
         f.result()
+
+
+def _tap_ranges(n_in, n_out, k, s, p, d):
+    """Per kernel tap i: (output slice, input slice) of the output positions r whose input
+    r*s + i*d - p lies inside x (not in padding), and of those inputs. Read backwards it
+    serves the transposed conv, whose output position is r*s + i*d - p for input r."""
+    out = []
+    for i in range(k):
+        lo = max(0, -((i * d - p) // s))  # first output position r with r*s + i*d - p >= 0
+        hi = min(n_out, (n_in - 1 + p - i * d) // s + 1)  # one past the last with r*s + i*d - p < n_in
+        hi = max(hi, lo)
+        start = lo * s + i * d - p
+        out.append((slice(lo, hi), slice(start, start + s * (hi - lo - 1) + 1 if hi > lo else start, s)))
+    return out
+
+
+def _blas():
+    """threadpoolctl's handle on numpy's BLAS, created once; None when threadpoolctl is missing."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS.append(ThreadpoolController().select(user_api="blas"))
+        except Exception:  # optional dependency: without it BLAS keeps its own threading
+            _BLAS.append(None)
+    return _BLAS[0]
+
+
+_BLAS = []
+
+
+def _parallel(fn, n):
+    """Run fn(lo, hi) over [0, n) split into contiguous parts, one per thread, BLAS single-threaded meanwhile.
+
+    note: as many threads as BLAS is allowed (threadpoolctl's limit, the caller's
+    choice), at most `_THREADS`; the work is split once, so the threads meet once
+    per call (BLAS's own threading meets once per matmul, which a loaded machine
+    punishes). Without threadpoolctl, or with one part, fn runs in the caller with
+    BLAS threading as configured.
+    """
+    ctl = _blas()
+    limit = min((lib.num_threads for lib in ctl.lib_controllers), default=1) if ctl is not None else 1
+    workers = max(1, min(_THREADS, n, limit))
+    if workers == 1:
+        fn(0, n)
+        return
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="cnnlab-copy"))
+    edges = np.linspace(0, n, workers + 1).astype(int)
+    with ctl.limit(limits=1):
+        futures = [_POOL[0].submit(fn, a, b) for a, b in zip(edges[1:-1], edges[2:])]
+        try:
+            fn(edges[0], edges[1])  # the calling thread does the first part meanwhile
+        finally:
+            for f in futures:
+                f.result()  # wait for all, so no worker still writes after we return
 
 
 def _im2col(xp, kernel, stride, dilation, out_hw):

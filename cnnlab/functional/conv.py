@@ -3,8 +3,9 @@
 Each vectorized function has a loop twin (`*_naive`) with the same signature,
 written to be read; both follow `torch.nn.functional` (cross-correlation,
 NCHW layout, zero padding on each side). The fast path is im2col: gather every
-receptive field into one contiguous (C_in*KH*KW, N*H_out*W_out) buffer through
-a strided view, then do a single BLAS matmul with the (C_out, C_in*KH*KW) filters.
+receptive field into a contiguous (C_in*KH*KW, H_out*W_out) buffer per image
+through a strided view, then do a BLAS matmul with the (C_out, C_in*KH*KW)
+filters; conv2d does this a cache-sized block of images at a time.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab import _args
 from cnnlab._args import float_dtype
-from cnnlab.functional._windows import _im2col, _pad, _span
+from cnnlab.functional._windows import _im2col, _pad, _parallel, _span, _tap_ranges, _windows
 
 __all__ = ["corr2d", "corr2d_naive", "pad2d", "conv1d", "conv1d_naive", "conv2d", "conv2d_naive",
            "conv2d_backward", "conv2d_backward_naive"]
@@ -67,15 +68,55 @@ def pad2d(x, padding):
 
 # --- conv2d ----------------------------------------------------------------------
 
+# cols of about this many bytes per block stay in the cache between the copy and the matmul
+_BLOCK_BYTES = 1 << 20
+
+
 def _conv2d(x, w, b, s, p, d, out_hw):
-    """conv2d on checked arguments; shared by conv1d."""
+    """conv2d on checked arguments; shared by conv1d.
+
+    Blocked im2col: a cache-sized block of images at a time is gathered into
+    a contiguous cols buffer and multiplied there, the result landing directly
+    in the contiguous output. With padding, each kernel tap copies only the
+    part of x it reads into its rows of cols; the rest of cols, where the tap
+    reads padding, is zeroed once per call, so no padded copy of x is made.
+    Blocks are split between threads (see `_parallel`).
+    """
     dt = float_dtype(x, w) if b is None else float_dtype(x, w, b)
-    N, C_out, (H_out, W_out) = x.shape[0], w.shape[0], out_hw
-    cols = _im2col(_pad(x.astype(dt, copy=False), p), w.shape[2:], s, d, out_hw)  # (C_in*KH*KW, N*H_out*W_out)
-    out = w.astype(dt, copy=False).reshape(C_out, -1) @ cols  # (C_out, N*H_out*W_out)
-    if b is not None:
-        out += b.astype(dt, copy=False)[:, None]  # (C_out, 1) broadcast over positions
-    return out.reshape(C_out, N, H_out, W_out).transpose(1, 0, 2, 3)  # (N, C_out, H_out, W_out)
+    x = x.astype(dt, copy=False)
+    (N, C_in, H, W), (C_out, _, KH, KW), (H_out, W_out) = x.shape, w.shape, out_hw
+    K, P = C_in * KH * KW, H_out * W_out
+    w2 = w.astype(dt, copy=False).reshape(C_out, K)  # (C_out, C_in*KH*KW)
+    b2 = None if b is None else b.astype(dt, copy=False)[:, None]  # (C_out, 1) broadcast over positions
+    out = np.empty((N, C_out, P), dtype=dt)
+    per = max(1, min(N, _BLOCK_BYTES // (K * P * dt.itemsize)))  # images per block
+    blocks = [(n, min(N, n + per)) for n in range(0, N, per)]
+    rows = _tap_ranges(H, H_out, KH, s[0], p[0], d[0])
+    cols_ = _tap_ranges(W, W_out, KW, s[1], p[1], d[1])
+
+    # every window of x, as a view: (N, C_in, H_out, W_out, KH, KW) → (N, C_in, KH, KW, H_out, W_out)
+    win = _windows(x, (KH, KW), s, d, out_hw).transpose(0, 1, 4, 5, 2, 3) if p == (0, 0) else None
+
+    def work(lo, hi):  # blocks[lo:hi], with a cols buffer of its own (one per thread)
+        if p == (0, 0):
+            cols = np.empty((per, C_in, KH, KW, H_out, W_out), dtype=dt)
+        else:
+            cols = np.zeros((per, C_in, KH, KW, H_out, W_out), dtype=dt)  # padding taps stay zero
+            taps = [(cols[:, :, i, j, ro, co], ri, ci) for i, (ro, ri) in enumerate(rows)
+                    for j, (co, ci) in enumerate(cols_)]  # (per, C_in, rows, cols) views, one per tap
+        for n0, n1 in blocks[lo:hi]:
+            m = n1 - n0
+            if p == (0, 0):  # one strided copy of every window
+                cols[:m] = win[n0:n1]  # (m, C_in, KH, KW, H_out, W_out)
+            else:
+                for dst, ri, ci in taps:
+                    dst[:m] = x[n0:n1, :, ri, ci]  # (m, C_in, rows, cols) of x this tap reads
+            res = np.matmul(w2, cols[:m].reshape(m, K, P), out=out[n0:n1])  # (m, C_out, H_out*W_out)
+            if b2 is not None:
+                res += b2
+
+    _parallel(work, len(blocks))
+    return out.reshape(N, C_out, H_out, W_out)
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):

@@ -96,6 +96,8 @@ def array_problem(actual, expected: np.ndarray, what: str = "the output") -> str
     """What is wrong with `actual` as a stand-in for `expected`, or None."""
     if type(actual) is not np.ndarray:
         return _type_problem(actual, what)
+    if expected.dtype.kind in "iu":  # note: indices (nms): an integer array, compared exactly
+        return _index_problem(actual, expected, what)
     if actual.dtype.kind != "f":
         hint = " (an object array: build the result with np.zeros(..., dtype=np.float64))" if actual.dtype.kind == "O" else ""
         return f"{what} has dtype {actual.dtype}; it must be a float64 array like the inputs{hint}"
@@ -110,6 +112,19 @@ def array_problem(actual, expected: np.ndarray, what: str = "the output") -> str
         return f"{what} contains {float(actual[i])} at index {_idx(i)} ({int((~finite).sum())} non-finite values); expected {float(expected[i]):.10g}"
     diff = first_difference(actual, expected)
     return None if diff is None else f"{what} has wrong values: {diff}"
+
+
+def _index_problem(actual: np.ndarray, expected: np.ndarray, what: str) -> str | None:
+    if actual.dtype.kind not in "iu":
+        return f"{what} has dtype {actual.dtype}; it must be an integer array of indices ({expected.dtype})"
+    if actual.shape != expected.shape:
+        return f"{what} has shape {actual.shape}; expected shape {expected.shape}"
+    bad = np.flatnonzero(actual.astype(np.int64) != expected)
+    if bad.size == 0:
+        return None
+    i = int(bad[0])
+    return (f"{what} has wrong values: first difference at index ({i},): expected {int(expected.flat[i])}, got "
+            f"{int(actual.flat[i])} ({bad.size} of {expected.size} values differ)")
 
 
 def int_problem(actual, expected: int, what: str = "the result") -> str | None:

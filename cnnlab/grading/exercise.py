@@ -115,6 +115,10 @@ class Exercise:
         mistakes: the diagnosis catalogue (`Mistake`s, tried in order).
         forbidden: extra entry points forbidden while the student's function
             runs, ``{"module": ["name", ...]}``, on top of `guard.TARGETS`.
+        guard_own: numpy kinds only: also forbid the course's own implementations
+            (every array exercise's name in cnnlab.functional/cnnlab.reference).
+            Turn it off when a case passes a function that uses them (the `f`
+            of numerical_gradient).
         outputs: names of the parts of an ``"arrays"`` result (``("dx", "dw", "db")``).
         trials: default number of random cases.
         normalize: ``normalize(params)`` → the namespace `P` that mistakes see
@@ -149,6 +153,7 @@ class Exercise:
     module: ModuleSpec | None = None
     training: TrainingSpec | None = None
     probe_constant: bool = True
+    guard_own: bool = True
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -69,7 +69,8 @@ def targets_for(exercise) -> dict:
         if ex.kind in ("array", "arrays"):  # note: not "int": shapes' helpers are fair game elsewhere
             own += [ex.name, f"{ex.name}_naive"]
     targets = {m: list(v) for m, v in TARGETS.items()}
-    for mod in _functional_modules() + ["cnnlab.reference"]:
+    own_modules = _functional_modules() + ["cnnlab.reference"] if exercise.guard_own else []
+    for mod in own_modules:
         targets[mod] = own + _OWN_EXTRA
     for mod, names in exercise.forbidden.items():
         targets[mod] = targets.get(mod, []) + [n for n in names if n not in targets.get(mod, [])]

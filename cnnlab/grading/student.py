@@ -36,6 +36,7 @@ class Outputs:
         mutated: the name of an input argument changed in place, or None.
         probe: the result on fresh inputs of the same shapes (filled in by `probe`).
         seconds: time spent in the student's code.
+        limit: the check's time limit in seconds (for messages), or None.
     """
 
     value: object = None
@@ -46,6 +47,7 @@ class Outputs:
     mutated: str | None = None
     probe: object = None
     seconds: float = 0.0
+    limit: float | None = None
 
 
 def exc_info(exc: BaseException) -> tuple:
@@ -73,7 +75,9 @@ def _plain(result):
     note: the judge must see a student's ndarray subclass or tensor for what it is (to
     reject it), so only the type's name travels for those.
     """
-    if type(result) is np.ndarray or result is None or type(result) in (bool, int, float, str):
+    if type(result) is np.ndarray:
+        return result.copy()  # note: the student's code may still hold (and later change) the array it returned
+    if result is None or type(result) in (bool, int, float, str):
         return result
     if isinstance(result, np.generic) and type(result).__module__ == "numpy":  # numpy scalars, not subclasses
         return result
@@ -92,6 +96,10 @@ def call(exercise, fn, case, device, budget: list, task: dict | None = None) -> 
         return _call_module(exercise, fn, case, device, budget)
     if exercise.kind == "training":
         return _call_training(exercise, fn, case, device, budget, task)
+    return _call_function(exercise, fn, case, budget)
+
+
+def _call_function(exercise, fn, case, budget) -> Outputs:
     args = tuple(_copy(v) for v in case.values)
     out = Outputs()
     calls: list = []
@@ -158,7 +166,8 @@ def record_module(model, x: np.ndarray, device, train: bool = False) -> dict:
 
     def hook(name):
         def record(module, inputs, output):
-            shape = tuple(output.shape) if hasattr(output, "shape") else None
+            # note: plain ints only: a layer may return anything, and the judge must not touch it
+            shape = tuple(int(v) for v in output.shape) if isinstance(output, torch.Tensor) else None
             rec["shapes"].append((name, type(module).__name__, shape))
         return record
 
@@ -170,7 +179,7 @@ def record_module(model, x: np.ndarray, device, train: bool = False) -> dict:
         model.train(train)
         with torch.no_grad():
             y = model(torch.as_tensor(np.asarray(x, dtype=np.float64), device=device))
-        rec["output"] = y.detach().cpu().numpy() if hasattr(y, "detach") else Foreign(_typename(y))
+        rec["output"] = y.detach().cpu().numpy().copy() if isinstance(y, torch.Tensor) else Foreign(_typename(y))
     except (Exception, SystemExit) as exc:
         rec["forward_error"] = exc_info(exc)
     finally:
@@ -179,12 +188,26 @@ def record_module(model, x: np.ndarray, device, train: bool = False) -> dict:
     return rec
 
 
+def _recorded(out: Outputs, budget, body) -> Outputs:
+    """Run `body()` (which fills `out`), turning a time-out or an exception into data in `out`."""
+    start = time.monotonic()
+    try:
+        body()
+    except TimeLimit:
+        out.timed_out = True
+    except (Exception, SystemExit) as exc:
+        out.raised = exc_info(exc)
+    finally:
+        out.seconds = _spend(budget, start)
+    return out
+
+
 def _call_module(exercise, fn, case, device, budget) -> Outputs:
     import torch
 
     out = Outputs()
-    start = time.monotonic()
-    try:
+
+    def body():
         torch.manual_seed(0)  # note: the student's initial weights do not change the verdict, but stay reproducible
         with forbid(fn, exercise.forbidden or {}):
             model = call_with_limit(lambda: fn(*case.values), budget[0])
@@ -194,13 +217,8 @@ def _call_module(exercise, fn, case, device, budget) -> Outputs:
                                                                   exercise.module.train), budget[0])
             else:
                 out.value = _plain(model)
-    except TimeLimit:
-        out.timed_out = True
-    except (Exception, SystemExit) as exc:
-        out.raised = exc_info(exc)
-    finally:
-        out.seconds = _spend(budget, start)
-    return out
+
+    return _recorded(out, budget, body)
 
 
 # ----------------------------------------------------------------- training
@@ -210,21 +228,16 @@ def _call_training(exercise, fn, case, device, budget, task) -> Outputs:
     spec = exercise.training
     seed = int((case.data or {}).get("seed", 0))
     out = Outputs()
-    limit = budget[0]
-    start = time.monotonic()
-    try:
+
+    def body():
+        start = time.monotonic()
         np.random.seed(seed)
         torch.manual_seed(seed)
         with forbid(fn, exercise.forbidden or {}):
-            trained = call_with_limit(lambda: spec.run(fn, task, device), limit)
+            trained = call_with_limit(lambda: spec.run(fn, task, device), budget[0])
             pred = spec.predict(trained, task, device)
         out.value = {"predictions": np.asarray(pred).astype(np.int64).reshape(-1),
                      "seconds": time.monotonic() - start}
         out.typename = "dict"
-    except TimeLimit:
-        out.timed_out = True
-    except (Exception, SystemExit) as exc:
-        out.raised = exc_info(exc)
-    finally:
-        out.seconds = _spend(budget, start)
-    return out
+
+    return _recorded(out, budget, body)

@@ -11,3 +11,6 @@ from cnnlab.viz.arithmetic import (plot_conv1d_connections, plot_conv_arithmetic
 # --- receptive fields, pooling and shift equivariance (lectures 3-4) ---
 from cnnlab.viz.fields import (plot_pooling, plot_receptive_field_1d, plot_receptive_field_overlay,
                                plot_resampling, plot_shift_equivariance, plot_shift_response)
+# --- detection, segmentation and encoder-decoder diagrams (lecture 9) ---
+from cnnlab.viz.dense import (draw_boxes, plot_encoder_decoder, plot_rcnn_family, show_detections,
+                              show_masks)

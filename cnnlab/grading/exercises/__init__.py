@@ -61,7 +61,9 @@ off by one, wrong default) come from ONE factory with one wording::
 the message say "your pad2d fails its check" when the student's own helper is
 the cause; `forbidden={"cnnlab.shapes": ["conv_output_size"]}` adds entry
 points the student may not call (torch/scipy convolution and pooling and the
-course's own implementations are always forbidden for numpy kinds).
+course's own implementations are always forbidden for numpy kinds;
+``guard_own=False`` lifts the latter where a case passes a function that uses
+them, such as numerical_gradient's ``f``).
 
 Kind "module" (the function returns a fresh ``nn.Module``): each case's
 values are the constructor arguments, ``data={"input": batch}`` the float64

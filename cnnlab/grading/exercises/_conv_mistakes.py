@@ -8,6 +8,7 @@ import numpy as np
 
 from cnnlab import reference as R
 from cnnlab.grading.mistake import Mistake, hyper_mistakes
+from cnnlab.shapes import output_size_unchecked
 
 __all__ = ["CORR2D", "CONV", "CONV1D_ONLY"]
 
@@ -107,7 +108,7 @@ def _hw_out(P, dev):
 
 def _size_unpadded(P, dev):
     """The correct output cut to the size of an unpadded input's output."""
-    size = [(n - d * (k - 1) - 1) // s + 1 for n, d, k, s in zip(P.x.shape[2:], P.d, P.w.shape[2:], P.s)]
+    size = [output_size_unchecked(n, k, s, 0, d) for n, d, k, s in zip(P.x.shape[2:], P.d, P.w.shape[2:], P.s)]
     if min(size) < 1:
         return None
     return _conv(P, dev)[..., :size[0], :size[1]]
@@ -128,10 +129,6 @@ def _only_first_filter(P, dev, bias_everywhere: bool):
     out = np.array(_conv(P, dev))
     out[:, 1:] = P.b.reshape(1, -1, 1, 1)[:, 1:] if bias_everywhere else 0
     return out
-
-
-def _swap(v):
-    return (v[1], v[0])
 
 
 CONV = [

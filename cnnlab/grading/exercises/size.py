@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from cnnlab.grading.exercise import REQUIRED, Exercise, Mistake
-from cnnlab.shapes import conv_output_size
+from cnnlab.shapes import conv_output_size, output_size_unchecked
 
 __all__ = ["CONV_OUTPUT_SIZE", "EXERCISES"]
 
@@ -56,8 +56,7 @@ def _truncated(P, dev):
 
 
 def _no_raise(P, dev):
-    num, s = _num(P)
-    return num // s + 1
+    return output_size_unchecked(*_args(P))
 
 
 _MISTAKES = tuple(Mistake(key, f"Your result matches a known mistake: {text}.", _formula(f)) for key, text, f in _WRONG) + (

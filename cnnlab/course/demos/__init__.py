@@ -1,0 +1,1 @@
+"""Demo classes, one module per problem set (``psN.py`` defines ``STUDENTS``); see cnnlab.course.demo."""
