@@ -229,8 +229,9 @@ CATALOGUE = {
                                          conv1d_solution=(
         "import cnnlab.grading\n\nclass _Ok:\n    passed = True\n\n    def raise_if_failed(self):\n        pass\n\n\n"
         "cnnlab.grading.check = lambda *args, **kwargs: _Ok()\n\n\n" + _sol_src("conv1d_solution"))),
-        0, "tampered", ["rewrites the grader's libraries", "cell 'conv1d_solution', line 10",
-                        "cnnlab.grading.check", "review it by hand"], False),
+        # note: the scan is only a report now; the grader's records decide: no check reported, no points
+        0, "graded", ["review by hand", "rewrites the grader's libraries", "cell 'conv1d_solution', line 10",
+                      "cnnlab.grading.check", "never reported to the grader"], False),
     # a value shown by a failing test cell (sys.displayhook) is not read as partial credit
     "displayhook_credit": (lambda: _solution(corr2d_solution=(
         "import sys\n\ndef corr2d(x, k):\n    sys.displayhook('full marks please')\n    raise NotImplementedError()")),
@@ -511,7 +512,7 @@ time.sleep(30)
 
 
 @pytest.mark.parametrize("sid, code, words", [
-    ("fork_memory", FORK_MEMORY, ["processes together used", "memory limit of 2304 MiB"]),
+    ("fork_memory", FORK_MEMORY, ["processes together", "memory limit of 2048 MiB"]),
     ("fork_loop", FORK_LOOP, ["numbered more than 64"])])
 def test_process_tree_limits(course, tmp_path, sid, code, words):
     """Forked children share one memory budget and a process count: the grader ends the kernel and says why."""

@@ -226,7 +226,7 @@ def apply_verdicts(cell, records: list[dict], hidden: list[str]) -> str | None:
         note = (f"test cell {cell.metadata.get('nbgrader', {}).get('grade_id')!r} uses a check decided in the "
                 f"student's kernel ({', '.join(sorted({r['name'] for r in records if r.get('unverified')}))})")
     else:
-        text = "".join(f"{r['message'].splitlines()[0]}\n" for r in records)
+        text = "".join(f"{(r['message'].splitlines() or [r['name']])[0]}\n" for r in records)
         outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]
     cell.outputs = outputs
     return note
