@@ -230,7 +230,8 @@ CATALOGUE = {
         "import cnnlab.grading\n\nclass _Ok:\n    passed = True\n\n    def raise_if_failed(self):\n        pass\n\n\n"
         "cnnlab.grading.check = lambda *args, **kwargs: _Ok()\n\n\n" + _sol_src("conv1d_solution"))),
         # note: the scan is only a report now; the grader's records decide: no check reported, no points
-        0, "graded", ["review by hand", "rewrites the grader's libraries", "cell 'conv1d_solution', line 10",
+        # conv_output_size (2 points) was checked before the patch ran
+        2, "graded", ["review by hand", "rewrites the grader's libraries", "cell 'conv1d_solution', line 10",
                       "cnnlab.grading.check", "never reported to the grader"], False),
     # a value shown by a failing test cell (sys.displayhook) is not read as partial credit
     "displayhook_credit": (lambda: _solution(corr2d_solution=(
@@ -491,7 +492,7 @@ FORK_MEMORY = """
 import os, time
 import numpy as np
 _kids = []
-for _ in range(4):  # each child under the per-process limit, together far over it
+for _ in range(5):  # each child under the per-process limit, together far over it
     _pid = os.fork()
     if _pid == 0:
         _hog = np.ones(80_000_000)  # 640 MB, touched

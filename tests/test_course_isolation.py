@@ -183,8 +183,8 @@ BATCH = {
 }
 if HAVE_CGROUP:  # note: without a cgroup nothing confines their CPU: they would slow everyone
     # note: the spinners share their kernel's one CPU: the kernel starves, which harms this student only
-    BATCH["setsid_spinners"] = (lambda: _solved(corr2d_solution=SPINNERS), 0.0, "stuck",
-                                ["processes it started"])
+    # (its own score depends on how the machine schedules it: not asserted, only its isolation)
+    BATCH["setsid_spinners"] = (lambda: _solved(corr2d_solution=SPINNERS), None, None, [])
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +226,11 @@ def test_isolation_batch(graded, sid):
     results, _ = graded
     _build, score, status, words = BATCH[sid]
     res = results[sid]
+    if score is None:  # the spinners: stuck (and saying why) or graded, never an error
+        assert res["status"] in ("graded", "stuck"), res["reason"]
+        if res["status"] == "stuck":
+            assert "processes it started" in res["reason"], res["reason"]
+        return
     assert (res["score"], res["status"]) == (score, status), f"{sid}: {res['status']}: {res['reason']}"
     for word in words:
         assert word in res["reason"], f"{sid}: {word!r} not in {res['reason']!r}"

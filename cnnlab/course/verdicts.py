@@ -203,14 +203,17 @@ def apply_verdicts(cell, records: list[dict], hidden: list[str]) -> str | None:
     wanted = expected_checks(cell.source)
     note = None
     if failed:
-        outputs = [_error("AssertionError", failed[0]["message"])]
+        # note: a traceback of the grader's making: the failing call is in the hidden part
+        msg = failed[0]["message"]
+        outputs = [NotebookNode(output_type="error", ename="AssertionError", evalue=msg, traceback=[
+            "Traceback (most recent call last)", "(the failing check is in a hidden test of this cell: "
+            "its code is not shown)", f"AssertionError: {msg}"])]
     elif errors:
         err = errors[-1]
-        if err.get("ename") in ("CellNotRun", "DeadKernelError", "CellTimeoutError"):
-            outputs = [err]  # note: the grader's own words already
-        else:
-            text = _scrub(str(err.get("evalue", ""))[:2000], hidden)
-            outputs = [_error(str(err.get("ename", "Error"))[:80], text)]
+        # note: kept as raised (a visible assert's traceback helps); feedback.HideHiddenTracebacks
+        # removes hidden frames from the student's copy, and the message may not quote hidden lines
+        err["evalue"] = _scrub(str(err.get("evalue", ""))[:2000], hidden)
+        outputs = [err]
     elif wanted and len(records) < wanted:
         missing = wanted - len(records)
         outputs = [_error("CheckNotRecorded", f"{missing} of the {wanted} checks in this test never reported to "
@@ -232,27 +235,34 @@ def apply_verdicts(cell, records: list[dict], hidden: list[str]) -> str | None:
     return note
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def scrub_outputs(nb, hidden: list[str]) -> int:
-    """Remove every output of ``nb`` that quotes hidden-test lines; returns how many were removed."""
+    """Remove every printed or displayed output of ``nb`` that quotes hidden-test lines, and every
+    error message that does; returns how many were changed. (Tracebacks are cleaned for the
+    student's copy by `cnnlab.course.feedback.HideHiddenTracebacks`.)"""
     if not hidden:
         return 0
-    removed = 0
+    changed = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         kept = []
         for out in cell.get("outputs", []):
-            blob = str(out.get("text", "")) + str(out.get("evalue", "")) + "".join(map(str, out.get("traceback", []))) \
-                + "".join(str(v) for v in (out.get("data") or {}).values())
+            if out.get("output_type") == "error":
+                value = _ANSI.sub("", str(out.get("evalue", "")))
+                if any(line in value for line in hidden):
+                    out["evalue"] = "[removed: this message quoted the hidden tests]"
+                    changed += 1
+                kept.append(out)
+                continue
+            blob = _ANSI.sub("", str(out.get("text", "")) + "".join(str(v) for v in (out.get("data") or {}).values()))
             if any(line in blob for line in hidden):
-                removed += 1
-                if out.get("output_type") == "error":
-                    kept.append(_error(str(out.get("ename", "Error"))[:80],
-                                       "[removed: this error quoted the hidden tests]"))
-                else:
-                    kept.append(NotebookNode(output_type="stream", name="stdout",
-                                             text="[output removed: it quoted the hidden tests]\n"))
+                changed += 1
+                kept.append(NotebookNode(output_type="stream", name="stdout",
+                                         text="[output removed: it quoted the hidden tests]\n"))
             else:
                 kept.append(out)
         cell.outputs = kept
-    return removed
+    return changed
