@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import uuid
 from pathlib import Path
 
 __all__ = ["dask_executor", "gpu_marked", "MISSING_DISTRIBUTED"]
@@ -56,6 +58,26 @@ def _parse(address: str) -> tuple[str, int | str]:
 
 
 @contextlib.contextmanager
+def _cgroup_prefix():
+    """Local workers (and the workers a nanny restarts) inherit a prefix for their cgroups, so the
+    groups of a worker that was killed mid-submission are swept when the cluster closes."""
+    from cnnlab.course.cgroup import PREFIX_ENV, sweep
+
+    old = os.environ.get(PREFIX_ENV)
+    prefix = os.environ[PREFIX_ENV] = f"cnnlab-dask-{uuid.uuid4().hex[:8]}"
+    try:
+        yield prefix
+    finally:
+        try:
+            sweep(prefix)
+        finally:
+            if old is None:
+                os.environ.pop(PREFIX_ENV, None)
+            else:
+                os.environ[PREFIX_ENV] = old
+
+
+@contextlib.contextmanager
 def dask_executor(address: str | None, assignment: str, root: Path):
     """Yield an Executor on Dask workers for ``address`` (None: yield None, the local pool is used).
 
@@ -78,6 +100,7 @@ def dask_executor(address: str | None, assignment: str, root: Path):
     with contextlib.ExitStack() as stack:
         stack.enter_context(dask.config.set({"distributed.scheduler.allowed-failures": 2}))
         if kind == "local":
+            stack.enter_context(_cgroup_prefix())
             # note: processes, one thread each: one submission per worker, like the local pool
             cluster = stack.enter_context(LocalCluster(n_workers=where, threads_per_worker=1, processes=True,
                                                        dashboard_address=None))
