@@ -47,6 +47,16 @@ def test_read_roster_canvas_export_format(tmp_path):
     assert (got["ann"].name, got["ann"].lms_id, got["ann"].section) == ("Smith, Ann", "101", "Sec A")
 
 
+def test_read_roster_semicolons_and_fallback_id_column(tmp_path):
+    """A spreadsheet's ";"-separated roster; a bare "id" column is the course id when nothing else is."""
+    got = read_roster(_write(tmp_path / "r.csv", "id;name;section\nann;Ann Smith;A\n"))
+    assert (got["ann"].name, got["ann"].section, got["ann"].lms_id) == ("Ann Smith", "A", "")
+    got = read_roster(_write(tmp_path / "e.csv", "Email,Name\nann@u.edu,Ann\n"), )
+    assert (got["ann@u.edu"].email, got["ann@u.edu"].name) == ("ann@u.edu", "Ann")
+    got = read_roster(_write(tmp_path / "c.csv", "login,id,name\nann,7,Ann\n"), id_column="login")
+    assert (got["ann"].lms_id, got["ann"].sis_login_id) == ("7", "ann")
+
+
 def test_read_roster_errors_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="no student id column.*got columns"):
         read_roster(_write(tmp_path / "a.csv", "name,section\nAnn,A\n"))

@@ -21,6 +21,7 @@ the nbgrader plugins `CanvasExportPlugin` / `MoodleExportPlugin`
 from __future__ import annotations
 
 import csv
+import io
 import re
 import sys
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ __all__ = ["ROSTER_COLUMNS", "FORMATS", "RosterEntry", "ExportSummary", "read_ro
 #: roster field -> accepted header names (normalized: lower case, runs of non-letters -> "_"), in order of preference
 ROSTER_COLUMNS = {
     "id": ("student_id", "nbgrader_id", "course_id", "username", "user_name", "login", "login_id",
-           "sis_login_id", "student"),
+           "sis_login_id", "student", "id", "email", "email_address"),
     "name": ("name", "full_name", "student_name", "student", "display_name"),
     "lms_id": ("lms_id", "canvas_id", "canvas_user_id", "user_id", "id"),
     "sis_user_id": ("sis_user_id",),
@@ -112,7 +113,12 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
         ValueError: no id column, an empty id, or one id on two rows (named with the line numbers).
     """
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+        text = fh.read()
+    try:  # note: spreadsheets in some locales save rosters with ";" or tabs
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
     if not rows:
         raise ValueError(f"roster {path} is empty; it needs a header row naming a student id column")
     headers = [_norm(h) for h in rows[0]]
@@ -128,8 +134,8 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
         if fld in columns:
             continue
         for name in names:
-            if name in where and (fld == "id" or where[name] != columns.get("id")
-                                  or fld in ("sis_login_id",)):
+            # note: the login or e-mail may be the course id itself; the name or LMS id may not
+            if name in where and (fld in ("id", "sis_login_id", "email") or where[name] != columns.get("id")):
                 columns[fld] = where[name]
                 break
     if "id" not in columns:
