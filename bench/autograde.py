@@ -33,9 +33,10 @@ import time
 from pathlib import Path
 
 from cnnlab.course.autograde import autograde
-from cnnlab.course.config import COURSE_ROOT, Limits
+from cnnlab.course.config import Limits
 from cnnlab.course.demo import build_demo_class
 from cnnlab.course.sandbox import bwrap_command, bwrap_path
+from cnnlab.course.selfgrade import scratch_course
 
 
 def make_class(dest: Path, students: int) -> None:
@@ -120,11 +121,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="cnnlab-bench-"))
     try:
-        course = scratch / "course"
-        course.mkdir()
-        shutil.copy2(COURSE_ROOT / "nbgrader_config.py", course)
-        shutil.copytree(COURSE_ROOT / "solutions" / "ps1", course / "solutions" / "ps1")
-        shutil.copytree(COURSE_ROOT / "exercises" / "ps1", course / "exercises" / "ps1")
+        course = scratch_course(scratch / "course")
         subs = scratch / "class"
         make_class(subs, args.students)
         print(f"{args.students} submissions of ps1, sandbox: {'bwrap' if bwrap_path() else 'none'}")

@@ -5,7 +5,6 @@ Needs `distributed` (pinned in requirements.txt); skipped with a message when it
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import threading
 import time
@@ -16,6 +15,7 @@ import pytest
 from cnnlab.course.config import COURSE_ROOT, Limits
 from cnnlab.course.dask_executor import _parse, dask_executor, gpu_marked
 from cnnlab.course.demo import EXPECTED, MISTAKES, student_notebook
+from cnnlab.course.selfgrade import scratch_course
 
 LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
 
@@ -67,11 +67,7 @@ def test_dask_local_cluster_worker_killed_mid_batch(tmp_path):
                                               "the Dask executor cannot be tested here")
     from cnnlab.course.autograde import autograde
 
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copy2(COURSE_ROOT / "nbgrader_config.py", root)
-    shutil.copytree(COURSE_ROOT / "solutions" / "ps1", root / "solutions" / "ps1")
-    shutil.copytree(COURSE_ROOT / "exercises" / "ps1", root / "exercises" / "ps1")
+    root = scratch_course(tmp_path / "course")
     subs = tmp_path / "subs"
     class_ = {"full_solution": student_notebook("ps1"), "blank_release": student_notebook("ps1", blank=True),
               "kernel_flipped": student_notebook("ps1", MISTAKES["kernel_flipped"])}

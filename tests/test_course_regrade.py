@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from cnnlab.course.config import COURSE_ROOT, Limits
+from cnnlab.course.config import Limits
 from cnnlab.course.demo import MISTAKES, student_notebook
 from cnnlab.course.regrade import select_students, update_csv
+from cnnlab.course.selfgrade import scratch_course
 
 LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
 
@@ -75,11 +75,7 @@ def _grades(root: Path) -> dict:
 def test_autograde_student_regrades_only_that_student(tmp_path):
     from cnnlab.course.autograde import autograde
 
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copy2(COURSE_ROOT / "nbgrader_config.py", root)
-    shutil.copytree(COURSE_ROOT / "solutions" / "ps1", root / "solutions" / "ps1")
-    shutil.copytree(COURSE_ROOT / "exercises" / "ps1", root / "exercises" / "ps1")
+    root = scratch_course(tmp_path / "course")
     subs = tmp_path / "subs"
     for sid, nb in (("ann", student_notebook("ps1", MISTAKES["kernel_flipped"])),
                     ("bob", student_notebook("ps1", MISTAKES["fc_bias_forgotten"]))):

@@ -1,24 +1,18 @@
 """Self-grading: the hidden tests in the sandbox, a scratch course, the course's own records untouched."""
 from __future__ import annotations
 
-import shutil
 
 import nbformat
 import pytest
 
 from cnnlab.course import cli
-from cnnlab.course.config import COURSE_ROOT
 from cnnlab.course.demo import EXPECTED, MISTAKES, student_notebook
-from cnnlab.course.selfgrade import selfgrade
+from cnnlab.course.selfgrade import scratch_course, selfgrade
 
 
 @pytest.fixture
 def course(tmp_path):
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copy2(COURSE_ROOT / "nbgrader_config.py", root)
-    shutil.copytree(COURSE_ROOT / "solutions" / "ps1", root / "solutions" / "ps1")
-    shutil.copytree(COURSE_ROOT / "exercises" / "ps1", root / "exercises" / "ps1")
+    root = scratch_course(tmp_path / "course")
     return root
 
 

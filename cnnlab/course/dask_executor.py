@@ -61,20 +61,15 @@ def _parse(address: str) -> tuple[str, int | str]:
 def _cgroup_prefix():
     """Local workers (and the workers a nanny restarts) inherit a prefix for their cgroups, so the
     groups of a worker that was killed mid-submission are swept when the cluster closes."""
-    from cnnlab.course.cgroup import PREFIX_ENV, sweep
+    from cnnlab.course.autograde import _sweep_cgroups
+    from cnnlab.course.cgroup import PREFIX_ENV
 
     old = os.environ.get(PREFIX_ENV)
     prefix = os.environ[PREFIX_ENV] = f"cnnlab-dask-{uuid.uuid4().hex[:8]}"
     try:
         yield prefix
     finally:
-        try:
-            sweep(prefix)
-        finally:
-            if old is None:
-                os.environ.pop(PREFIX_ENV, None)
-            else:
-                os.environ[PREFIX_ENV] = old
+        _sweep_cgroups(prefix, old)  # note: also restores the old prefix
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Unicode
 
 __all__ = ["ROSTER_COLUMNS", "FORMATS", "RosterEntry", "ExportSummary", "read_roster", "gradebook_scores",
-           "export_grades", "CanvasExportPlugin", "MoodleExportPlugin"]
+           "write_rows", "export_grades", "print_summary", "CanvasExportPlugin", "MoodleExportPlugin"]
 
 #: roster field -> accepted header names (normalized: lower case, runs of non-letters -> "_"), in order of preference
 ROSTER_COLUMNS = {
@@ -89,12 +89,11 @@ class ExportSummary:
     no_submission: list[str] = field(default_factory=list)  # in the roster (or gradebook), nothing graded
 
     def lines(self) -> list[str]:
-        out = [f"wrote {self.rows} student row(s) to {self.path or 'stdout'}",
+        return [f"wrote {self.rows} student row(s) to {self.path or 'stdout'}",
                f"{len(self.not_in_roster)} graded student(s) not in the roster"
                + (f" (kept, with the course id as login): {', '.join(self.not_in_roster)}" if self.not_in_roster else ""),
                f"{len(self.no_submission)} student(s) without a graded submission"
                + (f": {', '.join(self.no_submission)}" if self.no_submission else "")]
-        return out
 
 
 def _norm(header: str) -> str:

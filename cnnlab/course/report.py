@@ -131,13 +131,35 @@ def class_report(assignment: str, root: Path) -> ClassReport:
                        {k: len(v) for k, v in sorted(undiagnosed.items())}, no_verdicts)
 
 
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _percent_bars(path: Path, labels: list[str], percents: list[float], color: str, xlabel: str,
+                  ylabel: str, title: str, width: float = 6) -> None:
+    """One horizontal bar per label, 0-100 %, first label on top."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, 0.4 * len(labels) + 1.2))
+    ax.barh(labels, percents, color=color)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    _save(fig, path)
+
+
 def _plots(rep: ClassReport, out: Path, top: int) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = []
     fig, ax = plt.subplots(figsize=(6, 3.5))
     bins = max(1, int(rep.max_score)) if rep.max_score else 10
     ax.hist(list(rep.scores.values()), bins=bins, range=(0, max(rep.max_score, 1)), color="tab:blue",
@@ -145,36 +167,17 @@ def _plots(rep: ClassReport, out: Path, top: int) -> list[str]:
     ax.set_xlabel(f"score (out of {rep.max_score:g})")
     ax.set_ylabel("students")
     ax.set_title(f"{rep.assignment}: scores of {rep.n} graded submissions")
-    fig.tight_layout()
-    fig.savefig(out / "scores.png", dpi=100)
-    plt.close(fig)
-    names.append("scores.png")
-
+    _save(fig, out / "scores.png")
+    names = ["scores.png"]
     cells = list(rep.cells)
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(cells) + 1.2))
-    ax.barh(cells, [100 * rep.pass_rate(c) for c in cells], color="tab:green")
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("students with full points (%)")
-    ax.set_ylabel("test cell")
-    ax.set_title(f"{rep.assignment}: pass rate per test cell")
-    fig.tight_layout()
-    fig.savefig(out / "pass_rate.png", dpi=100)
-    plt.close(fig)
+    _percent_bars(out / "pass_rate.png", cells, [100 * rep.pass_rate(c) for c in cells], "tab:green",
+                  "students with full points (%)", "test cell", f"{rep.assignment}: pass rate per test cell")
     names.append("pass_rate.png")
-
     if rep.mistakes:
         shown = rep.mistakes[:top]
-        fig, ax = plt.subplots(figsize=(7, 0.4 * len(shown) + 1.2))
-        ax.barh([f"{m.key} ({m.exercise})" for m in shown], [100 * m.fraction for m in shown], color="tab:red")
-        ax.invert_yaxis()
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("students (%)")
-        ax.set_ylabel("diagnosed mistake")
-        ax.set_title(f"{rep.assignment}: most frequent diagnosed mistakes")
-        fig.tight_layout()
-        fig.savefig(out / "mistakes.png", dpi=100)
-        plt.close(fig)
+        _percent_bars(out / "mistakes.png", [f"{m.key} ({m.exercise})" for m in shown],
+                      [100 * m.fraction for m in shown], "tab:red", "students (%)", "diagnosed mistake",
+                      f"{rep.assignment}: most frequent diagnosed mistakes", width=7)
         names.append("mistakes.png")
     return names
 

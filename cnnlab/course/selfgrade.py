@@ -18,19 +18,20 @@ from pathlib import Path
 
 from cnnlab.course.config import COURSE_ROOT, Limits, assignments
 
-__all__ = ["selfgrade", "SELF_STUDY_ID"]
+__all__ = ["selfgrade", "scratch_course", "SELF_STUDY_ID"]
 
 SELF_STUDY_ID = "selfstudy"
 
 
-def _scratch_course(root: Path, assignment: str, dest: Path) -> Path:
+def scratch_course(dest: Path, assignment: str = "ps1", root: Path = COURSE_ROOT) -> Path:
+    """A course at ``dest`` holding only ``root``'s nbgrader config, solutions/ and release of
+    ``assignment``: grading there never touches ``root``'s gradebook or folders."""
+    dest, root = Path(dest), Path(root)
     dest.mkdir(parents=True)
     shutil.copy2(root / "nbgrader_config.py", dest)
     shutil.copytree(root / "solutions" / assignment, dest / "solutions" / assignment)
     if (root / "exercises" / assignment).is_dir():
         shutil.copytree(root / "exercises" / assignment, dest / "exercises" / assignment)
-    # note: a fixed secret: the same score on every run, and the instructor's secret is never read
-    (dest / ".cnnlab_secret").write_text(f"cnnlab-self-study-{assignment}\n")
     return dest
 
 
@@ -65,7 +66,9 @@ def selfgrade(assignment: str, notebook: Path, *, root: Path = COURSE_ROOT, limi
     else:
         raise ValueError(f"notebook {notebook.name!r} must be named like one of {assignment}'s notebooks {released}")
     with tempfile.TemporaryDirectory(prefix="cnnlab-selfgrade-") as tmp:
-        course = _scratch_course(root, assignment, Path(tmp) / "course")
+        course = scratch_course(Path(tmp) / "course", assignment, root)
+        # note: a fixed secret: the same score on every run, and the instructor's secret is never read
+        (course / ".cnnlab_secret").write_text(f"cnnlab-self-study-{assignment}\n")
         subs = Path(tmp) / "submissions" / SELF_STUDY_ID / assignment
         subs.mkdir(parents=True)
         shutil.copyfile(notebook, subs / name)
