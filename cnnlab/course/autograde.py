@@ -264,12 +264,14 @@ def _sweep_cgroups(prefix: str, old_prefix: str | None) -> None:
 
 def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, workers: int = 2,
               limits: Limits = Limits(), executor: Executor | None = None, progress: bool = True,
-              csv_path: Path | None = None) -> list[dict]:
+              csv_path: Path | None = None, students: list[str] | None = None) -> list[dict]:
     """Grade every submission of ``assignment`` under ``submissions``.
 
     Returns one result dict per student (sorted by student id), after
     recording them in the gradebook, autograded/, feedback/ and the CSV
-    (default ``<root>/grades.csv``).
+    (default ``<root>/grades.csv``). With ``students`` (ids as collected),
+    only those are graded; everyone else's records stay as they are and
+    their CSV rows are kept (`cnnlab.course.regrade.update_csv`).
     """
     from tqdm.auto import tqdm
 
@@ -290,6 +292,10 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
     try:  # note: the pools are made and shut down in _run_pooled; a caller's executor stays the caller's
         template = release_into(scratch / "template", [assignment], root)
         subs = collect_submissions(Path(submissions), assignment, scratch)
+        if students is not None:
+            from cnnlab.course.regrade import select_students
+
+            subs = select_students(subs, students)
         from cnnlab.course.verdicts import course_secret
 
         secret = course_secret(root)
@@ -317,5 +323,10 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
         shutil.rmtree(scratch, ignore_errors=True)
         _sweep_cgroups(prefix, old_prefix)
     results.sort(key=lambda r: r["student"])
-    _write_csv(Path(csv_path) if csv_path else root / "grades.csv", results)
+    if students is not None:
+        from cnnlab.course.regrade import update_csv
+
+        update_csv(Path(csv_path) if csv_path else root / "grades.csv", results, _write_csv)
+    else:
+        _write_csv(Path(csv_path) if csv_path else root / "grades.csv", results)
     return results

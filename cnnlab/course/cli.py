@@ -1,4 +1,5 @@
-"""``python -m cnnlab course {build,source,release,autograde,demo,validate}``: the course pipeline."""
+"""``python -m cnnlab course {build,source,release,autograde,demo,validate,lab}`` and `cnnlab.course.cli_class`'s
+commands (export, report, selfgrade; autograde --student, --dask): the course pipeline."""
 from __future__ import annotations
 
 import argparse
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--submissions", required=True, type=Path, help="folder of submissions")
     a.add_argument("--csv", type=Path, default=None, help="grades CSV (default: grades.csv)")
     limits(a)
+    from cnnlab.course.cli_class import add_autograde_options, add_commands
+
+    add_autograde_options(a)
+    add_commands(sub, limits)
     d = sub.add_parser("demo", help="release, build a demo class from the solution, grade it")
     d.add_argument("assignments", nargs="*", help="default: every problem set present")
     d.add_argument("--dest", type=Path, default=COURSE_ROOT / "demo_class")
@@ -153,6 +158,11 @@ def main(argv=None) -> int:
             print(f"released {folder.relative_to(root)}/: "
                   + ", ".join(sorted(p.name for p in folder.iterdir())))
         return 0
+    from cnnlab.course.cli_class import run
+
+    code = run(args, root)
+    if code is not None:
+        return code
     if args.cmd == "lab":
         from cnnlab.course.lab import main as lab
 
@@ -170,8 +180,12 @@ def main(argv=None) -> int:
             print(f"unknown assignment {args.assignment!r}; have {assignments(root)}", file=sys.stderr)
             return 2
         start = time.monotonic()
-        results = autograde(args.assignment, args.submissions, root=root, workers=args.workers,
-                            limits=_limits(args), csv_path=args.csv)
+        from cnnlab.course.dask_executor import dask_executor
+
+        with dask_executor(args.dask, args.assignment, root) as executor:
+            results = autograde(args.assignment, args.submissions, root=root, workers=args.workers,
+                                limits=_limits(args), csv_path=args.csv, executor=executor,
+                                students=args.student)
         _report(results, root, args.csv, time.monotonic() - start)
         return 0
     raise AssertionError(args.cmd)

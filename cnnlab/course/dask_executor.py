@@ -1,0 +1,105 @@
+"""Grade on Dask workers: ``autograde psN --submissions DIR --dask tcp://host:8786`` or ``--dask local:N``.
+
+`dask_executor` yields a `concurrent.futures.Executor` (Dask's
+``Client.get_executor``) for `cnnlab.course.autograde.autograde`'s
+``executor`` slot: each worker runs `grade_submission` (sandbox, cgroup and
+limits apply there, as in the local pool) and returns plain data; only the
+parent records results. Dask itself resubmits the tasks of a worker that
+dies mid-batch to the other workers (``distributed.scheduler.allowed-failures``,
+set here to 2): nobody gets a zero because a worker died; a submission that
+kills its worker every time fails alone with KilledWorker, reported as a
+crashed worker for that student.
+
+A problem set is GPU-marked when a source notebook's metadata holds
+``"cnnlab": {"gpu": true}``; its jobs are then submitted with
+``resources={"GPU": 1}`` and run only on workers started with
+``--resources GPU=1``.
+
+Workers need the installed package and the same paths as the parent: the
+job names the scratch course and the submission folder by path, so remote
+workers need a shared filesystem (same mount point) for the course root and
+``$TMPDIR``.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from pathlib import Path
+
+__all__ = ["dask_executor", "gpu_marked", "MISSING_DISTRIBUTED"]
+
+MISSING_DISTRIBUTED = ("--dask needs the `distributed` package (pinned in requirements.txt: "
+                       "pip install -r requirements.txt); it is not installed in this environment")
+
+
+def gpu_marked(assignment: str, root: Path) -> bool:
+    """True when a source notebook of ``assignment`` has ``metadata.cnnlab.gpu`` set."""
+    for path in sorted((Path(root) / "solutions" / assignment).glob("*.ipynb")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta.get("cnnlab"), dict) and meta["cnnlab"].get("gpu"):
+            return True
+    return False
+
+
+def _parse(address: str) -> tuple[str, int | str]:
+    if address.startswith("local:"):
+        n = address.split(":", 1)[1]
+        if not n.isdigit() or int(n) < 1:
+            raise ValueError(f"--dask local:N needs a positive worker count N, got {address!r}")
+        return "local", int(n)
+    if "://" not in address:
+        raise ValueError(f"--dask must be local:N or a scheduler address such as tcp://host:8786, got {address!r}")
+    return "remote", address
+
+
+@contextlib.contextmanager
+def _cgroup_prefix():
+    """Local workers (and the workers a nanny restarts) inherit a prefix for their cgroups, so the
+    groups of a worker that was killed mid-submission are swept when the cluster closes."""
+    from cnnlab.course.autograde import _sweep_cgroups
+    from cnnlab.course.cgroup import PREFIX_ENV
+
+    old = os.environ.get(PREFIX_ENV)
+    prefix = os.environ[PREFIX_ENV] = f"cnnlab-dask-{uuid.uuid4().hex[:8]}"
+    try:
+        yield prefix
+    finally:
+        _sweep_cgroups(prefix, old)  # note: also restores the old prefix
+
+
+@contextlib.contextmanager
+def dask_executor(address: str | None, assignment: str, root: Path):
+    """Yield an Executor on Dask workers for ``address`` (None: yield None, the local pool is used).
+
+    Raises:
+        SystemExit: `distributed` is not installed.
+        ValueError: ``address`` is neither ``local:N`` nor a scheduler URL.
+    """
+    if address is None:
+        yield None
+        return
+    kind, where = _parse(address)
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SystemExit(MISSING_DISTRIBUTED) from None
+    submit_kw = {"pure": False}  # note: a regrade of the same job must run again, not reuse a cached result
+    if gpu_marked(assignment, root):
+        submit_kw["resources"] = {"GPU": 1}
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(dask.config.set({"distributed.scheduler.allowed-failures": 2}))
+        if kind == "local":
+            stack.enter_context(_cgroup_prefix())
+            # note: processes, one thread each: one submission per worker, like the local pool
+            cluster = stack.enter_context(LocalCluster(n_workers=where, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        else:
+            client = stack.enter_context(Client(where))
+        yield client.get_executor(**submit_kw)

@@ -1,0 +1,90 @@
+"""Grading on Dask workers (``--dask local:N``): same scores as the local pool, a killed worker costs nobody.
+
+Needs `distributed` (pinned in requirements.txt); skipped with a message when it is not installed.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import nbformat
+import pytest
+
+from cnnlab.course.config import COURSE_ROOT, Limits
+from cnnlab.course.dask_executor import _parse, dask_executor, gpu_marked
+from cnnlab.course.demo import EXPECTED, MISTAKES, student_notebook
+from cnnlab.course.selfgrade import scratch_course
+
+LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
+
+
+def test_parse_dask_address():
+    assert _parse("local:2") == ("local", 2)
+    assert _parse("tcp://10.0.0.5:8786") == ("remote", "tcp://10.0.0.5:8786")
+    for bad in ("local:0", "local:x", "10.0.0.5:8786"):
+        with pytest.raises(ValueError, match="--dask"):
+            _parse(bad)
+
+
+def test_gpu_marked_reads_notebook_metadata(tmp_path):
+    folder = tmp_path / "solutions" / "ps9"
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nbformat.write(nb, folder / "a.ipynb")
+    assert not gpu_marked("ps9", tmp_path)
+    nb.metadata["cnnlab"] = {"gpu": True}
+    nbformat.write(nb, folder / "b.ipynb")
+    assert gpu_marked("ps9", tmp_path)
+    assert not gpu_marked("ps1", COURSE_ROOT)
+
+
+def test_dask_executor_none_is_the_local_pool():
+    with dask_executor(None, "ps1", COURSE_ROOT) as ex:
+        assert ex is None
+
+
+def _kill_a_busy_worker(client, killed: list, stop: threading.Event) -> None:
+    """Once a worker has been grading for a few seconds, SIGKILL its process (the nanny restarts it)."""
+    while not stop.is_set():
+        busy = [w for w, tasks in client.processing().items() if tasks]
+        if busy:
+            time.sleep(4)  # note: mid-submission: the driver and the kernel are running
+            pids = client.run(os.getpid, workers=[busy[0]])
+            for pid in pids.values():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            return
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.ps1
+@pytest.mark.filterwarnings("ignore:Non-unique cell id")
+def test_dask_local_cluster_worker_killed_mid_batch(tmp_path):
+    pytest.importorskip("distributed", reason="`distributed` is not installed (requirements.txt pins it): "
+                                              "the Dask executor cannot be tested here")
+    from cnnlab.course.autograde import autograde
+
+    root = scratch_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    class_ = {"full_solution": student_notebook("ps1"), "blank_release": student_notebook("ps1", blank=True),
+              "kernel_flipped": student_notebook("ps1", MISTAKES["kernel_flipped"])}
+    for sid, nb in class_.items():
+        (subs / sid / "ps1").mkdir(parents=True)
+        nbformat.write(nb, subs / sid / "ps1" / "ps1.ipynb")
+    killed, stop = [], threading.Event()
+    with dask_executor("local:2", "ps1", root) as executor:
+        killer = threading.Thread(target=_kill_a_busy_worker, args=(executor._client, killed, stop), daemon=True)
+        killer.start()
+        try:
+            results = autograde("ps1", subs, root=root, limits=LIMITS, progress=False, executor=executor)
+        finally:
+            stop.set()
+            killer.join()
+    assert killed, "no worker was killed: the test did not test anything"
+    assert [(r["student"], r["status"], r["score"]) for r in results] == [
+        (sid, "graded", EXPECTED[sid]) for sid in sorted(class_)]
+    assert [ln.split(",")[:3] for ln in (root / "grades.csv").read_text().splitlines()[1:]] == [
+        [sid, "ps1", f"{EXPECTED[sid]:g}"] for sid in sorted(class_)]

@@ -1,0 +1,136 @@
+"""Canvas and Moodle grade-import CSVs: rosters with unknown and missing students, nbgrader's exporter."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnnlab.course import cli
+from cnnlab.course.export import FORMATS, export_grades, read_roster
+
+sys.path.insert(0, str(Path(__file__).parent))
+from course_gradebook import make_gradebook  # noqa: E402
+
+FULL = {"test_corr2d": 2, "test_pad2d": 1, "test_conv2d": 4}
+
+
+@pytest.fixture
+def course(tmp_path):
+    """ann 7, bob 1, dan 3 (dan is not on the roster below); carl is in the gradebook, no submission."""
+    root = tmp_path / "course"
+    make_gradebook(root, {"ann": FULL, "bob": {"test_pad2d": 1}, "dan": {"test_pad2d": 1, "test_corr2d": 2}},
+                   others=["carl"])
+    return root
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_read_roster_canvas_export_format(tmp_path):
+    """Canvas's own gradebook export is a roster: the login is the course id, "Points Possible" is skipped."""
+    roster = _write(tmp_path / "r.csv", "Student,ID,SIS User ID,SIS Login ID,Section,Old (1)\n"
+                                        "    Points Possible,,,,,10\n"
+                                        '"Smith, Ann",101,S1,ann,Sec A,3\n"Jones, Bob",102,S2,bob,Sec B,\n')
+    got = read_roster(roster)
+    assert list(got) == ["ann", "bob"]
+    assert (got["ann"].name, got["ann"].lms_id, got["ann"].section) == ("Smith, Ann", "101", "Sec A")
+
+
+def test_read_roster_semicolons_and_fallback_id_column(tmp_path):
+    """A spreadsheet's ";"-separated roster; a bare "id" column is the course id when nothing else is."""
+    got = read_roster(_write(tmp_path / "r.csv", "id;name;section\nann;Ann Smith;A\n"))
+    assert (got["ann"].name, got["ann"].section, got["ann"].lms_id) == ("Ann Smith", "A", "")
+    got = read_roster(_write(tmp_path / "e.csv", "Email,Name\nann@u.edu,Ann\n"), )
+    assert (got["ann@u.edu"].email, got["ann@u.edu"].name) == ("ann@u.edu", "Ann")
+    got = read_roster(_write(tmp_path / "c.csv", "login,id,name\nann,7,Ann\n"), id_column="login")
+    assert (got["ann"].lms_id, got["ann"].sis_login_id) == ("7", "ann")
+
+
+def test_read_roster_errors_name_the_problem(tmp_path):
+    with pytest.raises(ValueError, match="no student id column.*got columns"):
+        read_roster(_write(tmp_path / "a.csv", "name,section\nAnn,A\n"))
+    with pytest.raises(ValueError, match="'ann' on line 2 and line 3"):
+        read_roster(_write(tmp_path / "b.csv", "student_id,name\nann,Ann\nann,Ann again\n"))
+    with pytest.raises(ValueError, match="line 3: empty student id"):
+        read_roster(_write(tmp_path / "c.csv", "student_id,name\nann,Ann\n,Nobody\n"))
+    with pytest.raises(ValueError, match="id_column 'login'"):
+        read_roster(_write(tmp_path / "d.csv", "student_id\nann\n"), id_column="login")
+
+
+def test_export_grades_canvas_unknown_and_missing_students(course, tmp_path):
+    roster = _write(tmp_path / "roster.csv", "student_id,name,lms_id,section\n"
+                                             "ann,Ann Smith,101,A\nbob,Bob Jones,102,B\nerin,Erin Li,105,A\n")
+    s = export_grades("ps1", "canvas", course, roster=roster, out=tmp_path / "canvas.csv")
+    rows = _rows(tmp_path / "canvas.csv")
+    assert list(rows[0]) == list(FORMATS["canvas"]) + ["ps1"]
+    # roster order first, then graded students the roster does not know: nobody dropped
+    assert [(r["Student"], r["ID"], r["SIS Login ID"], r["Section"], r["ps1"]) for r in rows] == [
+        ("Ann Smith", "101", "ann", "A", "7"), ("Bob Jones", "102", "bob", "B", "1"),
+        ("Erin Li", "105", "erin", "A", ""), ("dan", "", "dan", "", "3")]
+    assert (s.rows, s.not_in_roster, s.no_submission) == (4, ["dan"], ["erin"])
+
+
+def test_export_grades_moodle_missing_score_and_names(course, tmp_path):
+    roster = _write(tmp_path / "roster.csv", "First name,Surname,ID number,Email address,Username,Group\n"
+                                             "Ann,Smith,9001,ann@u.edu,ann,G1\nCarl,Doe,9003,carl@u.edu,carl,G2\n")
+    s = export_grades("ps1", "moodle", course, roster=roster, out=tmp_path / "m.csv", missing_score=0)
+    rows = _rows(tmp_path / "m.csv")
+    assert list(rows[0]) == list(FORMATS["moodle"]) + ["ps1"]
+    assert [list(r.values()) for r in rows] == [
+        ["Ann", "Smith", "9001", "ann", "ann@u.edu", "G1", "7"],
+        ["Carl", "Doe", "9003", "carl", "carl@u.edu", "G2", "0"],
+        ["", "", "", "bob", "", "", "1"], ["", "", "", "dan", "", "", "3"]]
+    assert (s.not_in_roster, s.no_submission) == (["bob", "dan"], ["carl"])
+
+
+def test_export_grades_without_roster_lists_gradebook_students(course, tmp_path):
+    s = export_grades("ps1", "canvas", course, out=tmp_path / "c.csv")
+    assert [(r["SIS Login ID"], r["ps1"]) for r in _rows(tmp_path / "c.csv")] == [
+        ("ann", "7"), ("bob", "1"), ("carl", ""), ("dan", "3")]
+    assert (s.not_in_roster, s.no_submission) == ([], ["carl"])
+
+
+def test_export_grades_unknown_assignment(course):
+    with pytest.raises(ValueError, match="'ps9' is not in the gradebook.*'ps1'"):
+        export_grades("ps9", "canvas", course)
+
+
+def test_cli_export_reports_on_stderr(course, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "COURSE_ROOT", course)
+    roster = _write(tmp_path / "roster.csv", "username,name\nann,Ann\nzoe,Zoe\n")
+    assert cli.main(["export", "ps1", "--format", "canvas", "--roster", str(roster),
+                     "--out", str(tmp_path / "o.csv")]) == 0
+    err = capsys.readouterr().err
+    for line in ("graded student 'bob' is not in the roster", "graded student 'dan' is not in the roster",
+                 "student 'zoe' has no graded submission", "2 graded student(s) not in the roster",
+                 "1 student(s) without a graded submission: zoe", "wrote 4 student row(s)"):
+        assert line in err
+    assert cli.main(["export", "ps1", "--format", "canvas", "--roster", str(tmp_path / "none.csv")]) == 2
+
+
+@pytest.mark.slow
+def test_nbgrader_export_plugin_canvas(course, tmp_path):
+    """``nbgrader export --exporter cnnlab.course.export.CanvasExportPlugin`` writes the same file."""
+    roster = _write(tmp_path / "roster.csv", "student_id,name,lms_id,section\nann,Ann Smith,101,A\nerin,Erin,105,A\n")
+    export_grades("ps1", "canvas", course, roster=roster, out=tmp_path / "ours.csv")
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+               PYTHONPATH=str(Path(__file__).parents[1]))
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--CourseDirectory.root={course}",
+                           "--exporter", "cnnlab.course.export.CanvasExportPlugin",
+                           f"--CanvasExportPlugin.roster={roster}", "--to", str(tmp_path / "nb.csv"),
+                           "--assignment", "ps1"], cwd=course, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "nb.csv").read_text() == (tmp_path / "ours.csv").read_text()
+    assert "graded student 'bob' is not in the roster" in proc.stderr
+    assert "student 'erin' has no graded submission" in proc.stderr
