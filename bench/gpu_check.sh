@@ -17,7 +17,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)" || exit 1
 EXTRA="${GPU_CHECK_EXTRA:-$ROOT/gpu_check_extra}"
 case "$EXTRA" in /*) ;; *) EXTRA="$PWD/$EXTRA" ;; esac
 if [ "${1:-}" = "--prepare" ]; then
-    SRC=$("${PYTHON:-python}" -c "import mnist1d, os; print(os.path.dirname(mnist1d.__file__))") || exit 1
+    SRC=$("${PYTHON:-$(command -v python || command -v python3)}" -c "import mnist1d, os; print(os.path.dirname(mnist1d.__file__))") || exit 1
     mkdir -p "$EXTRA/stubs" && rm -rf "$EXTRA/mnist1d" && cp -r "$SRC" "$EXTRA/mnist1d" || exit 1
     rm -rf "$EXTRA/mnist1d/__pycache__"
     # note: mnist1d imports requests at module level but only get_dataset (never called) uses it
@@ -31,7 +31,7 @@ mkdir -p "$OUT_DIR" || exit 1
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
 cd "$ROOT" || exit 1
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" MPLBACKEND=Agg PYTHONDONTWRITEBYTECODE=1
-PY="${PYTHON:-python}"
+PY="${PYTHON:-$(command -v python || command -v python3)}"
 QUICK="${GPU_CHECK_QUICK:-0}"
 if ! "$PY" -c "import mnist1d" 2>/dev/null && [ -d "$EXTRA/mnist1d" ]; then  # the copy --prepare made
     export PYTHONPATH="$PYTHONPATH:$EXTRA"
