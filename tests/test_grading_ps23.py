@@ -171,3 +171,17 @@ def test_mnist1d_training_reaches_the_stated_accuracy():
     assert result.passed, result.message
     wrong = check("mnist1d_training", lambda m, o, x, y: 0.0, time_limit=120)  # never trains
     assert not wrong.passed and wrong.mistake == "accuracy-too-low"
+
+
+def test_mnist1d_training_grader_failure_is_not_blamed_on_the_student(monkeypatch):
+    """The grader's own data load fails (mnist1d missing): the message says so, key grader-error."""
+    import cnnlab.grading.exercises._training as tr
+    from cnnlab.grading import check
+
+    def broken():
+        raise ModuleNotFoundError("No module named 'mnist1d'")
+
+    monkeypatch.setattr(tr, "mnist1d_tensors", broken)
+    res = check("mnist1d_training", lambda *a, **k: None)
+    assert not res.passed and res.mistake == "grader-error", res
+    assert "not a fault of your code" in res.message and "your function raised" not in res.message

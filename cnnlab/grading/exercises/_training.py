@@ -71,6 +71,10 @@ class _Fail(Exception):
         self.text, self.key = text, key
 
 
+class _GraderError(Exception):
+    """Something on the grader's side failed before the student's code ran (data, model): not the student's fault."""
+
+
 class _Base:
     name = ""
 
@@ -94,6 +98,10 @@ class _Base:
         except TimeLimit:
             return CheckResult(self.name, False, f"{self.name} failed: the time limit of {time_limit:g} s ran out.",
                                1, "time-limit")
+        except _GraderError as exc:
+            return CheckResult(self.name, False, f"{self.name} could not be checked: the grader failed to prepare "
+                               f"its data ({exc}). This is not a fault of your code: tell your instructor.", 0,
+                               "grader-error")
         except (Exception, SystemExit) as exc:
             return CheckResult(self.name, False, f"{self.name} failed: your function raised {exc_text(exc)}.", 1,
                                "exception")
@@ -260,9 +268,12 @@ class _Mnist1dTraining(_Base):
 
         from cnnlab.models import MNIST1DConvNet
 
-        x, y, xt, yt = mnist1d_tensors()
-        torch.manual_seed(seed)
-        model = MNIST1DConvNet().net
+        try:  # note: the grader's side, before any student code: its failure is never blamed on the student
+            x, y, xt, yt = mnist1d_tensors()
+            torch.manual_seed(seed)
+            model = MNIST1DConvNet().net
+        except Exception as exc:  # noqa: BLE001 - e.g. the mnist1d package missing on this machine
+            raise _GraderError(exc_text(exc)) from exc
         start = time.process_time()
         losses = call_with_limit(lambda: train(model, fn, x, y, seed=seed), time_limit)
         cpu = time.process_time() - start
