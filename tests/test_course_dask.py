@@ -14,8 +14,11 @@ import pytest
 
 from cnnlab.course.config import COURSE_ROOT, Limits
 from cnnlab.course.dask_executor import _parse, dask_executor, gpu_marked
-from cnnlab.course.demo import EXPECTED, MISTAKES, student_notebook
+from cnnlab.course.demo import expected_scores, student_notebook, students
 from cnnlab.course.selfgrade import scratch_course
+
+EXPECTED = expected_scores("ps1")  # computed from the notebook's points
+MISTAKES = {s.name: s.answers for s in students("ps1")}  # the demo class's answer cells
 
 LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
 

@@ -8,9 +8,11 @@ import nbformat
 import pytest
 
 from cnnlab.course.config import Limits
-from cnnlab.course.demo import MISTAKES, student_notebook
+from cnnlab.course.demo import student_notebook, students
 from cnnlab.course.regrade import select_students, update_csv
 from cnnlab.course.selfgrade import scratch_course
+
+MISTAKES = {s.name: s.answers for s in students("ps1")}  # the demo class's answer cells
 
 LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=2048)
 
