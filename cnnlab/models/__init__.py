@@ -22,11 +22,9 @@ checked in `tests/test_models.py` and `tests/test_mnist1d.py`.
 """
 from __future__ import annotations
 
-from cnnlab.models.classic import VGG, VGG_CONFIGS, AlexNet, GoogLeNet, Inception
-from cnnlab.models.profile import count_macs, on_meta, profile
 from cnnlab.models.blocks import BasicBlock, Bottleneck, basic_block, bottleneck, mnist1d_cnn
+from cnnlab.models.classic import VGG, VGG_CONFIGS, AlexNet, GoogLeNet, Inception
 from cnnlab.models.dense import Denoiser, GridDetector, SteeringNet, TinyUNet
-
 from cnnlab.models.inside import (
     activation_maximization,
     occlusion,
@@ -35,7 +33,7 @@ from cnnlab.models.inside import (
     top_activating,
 )
 from cnnlab.models.mnist1d import DigitsLeNet, MNIST1DCourseNet
-
+from cnnlab.models.profile import count_macs, on_meta, profile
 from cnnlab.models.resnet import RESNET_LAYERS, ResNet, StackNet, resnet
 from cnnlab.models.small import (
     ConvNet39,
