@@ -41,7 +41,7 @@ from cnnlab.course.selfgrade import scratch_course
 
 def make_class(dest: Path, students: int) -> None:
     demo = dest.parent / "demo"
-    build_demo_class(demo)
+    build_demo_class(demo, "ps1")
     kinds = sorted(p.name for p in demo.iterdir())
     for i in range(students):
         shutil.copytree(demo / kinds[i % len(kinds)], dest / f"student{i:03d}_{kinds[i % len(kinds)]}")
