@@ -1,12 +1,14 @@
 """Autograding throughput: submissions per minute for 1 and 2 workers, and where a submission's time goes.
 
-    python bench/autograde.py [--students 8] [--workers 1 2] [--dask] [--repeat 3]
+    python bench/autograde.py [--students 8] [--workers 1 2] [--dask] [--fresh] [--repeat 3]
 
 Grades a generated class (the demo class's students, repeated) in a scratch
 copy of the course, once per worker count (local pool; with ``--dask`` also
-``--dask local:N``), and prints submissions per minute, the parallel
-efficiency (t1 / (N * tN)) and the CPU time of the whole batch (this process
-and every child). Then it measures the fixed start-up costs one submission
+``--dask local:N``; with ``--fresh`` also the local pool with a new driver
+interpreter per submission instead of one long-lived driver per worker,
+``CNNLAB_FRESH_DRIVER=1``), and prints submissions per minute, the parallel
+efficiency (t1 / (N * tN)), the CPU time of the whole batch (this process
+and every child) and the time 100 submissions would take at that rate. Then it measures the fixed start-up costs one submission
 pays, side by side, each the median of ``--repeat`` runs:
 
 - python:   a bare interpreter start (subtracted from the others),
@@ -86,7 +88,7 @@ def _kernel_start(repeat: int) -> tuple[float, float]:
 def overheads(repeat: int) -> dict[str, tuple[float, float]]:
     py = sys.executable
     out = {"python": _timed([py, "-c", "pass"], repeat),
-           "driver": _timed([py, "-c", "from nbgrader.apps import NbGraderAPI; import cnnlab.course.grade_one, "
+           "driver": _timed([py, "-c", "from nbgrader.apps import NbGraderAPI; import cnnlab.course.driver, "
                                        "cnnlab.course.verdicts, cnnlab.course.sandbox"], repeat),
            "kernel": _kernel_start(repeat),
            "imports": _timed([py, "-c", "import numpy, torch, cnnlab.grading"], repeat)}
@@ -96,9 +98,17 @@ def overheads(repeat: int) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _batch(subs: Path, course: Path, workers: int, dask: bool) -> tuple[float, float, list[dict]]:
+def _batch(subs: Path, course: Path, workers: int, mode: str) -> tuple[float, float, list[dict]]:
+    import os
+
+    from cnnlab.course.zygote import FRESH_ENV
+
     c0, t0 = _children_cpu(), time.monotonic()
-    if dask:
+    if mode == "fresh":
+        os.environ[FRESH_ENV] = "1"
+    else:
+        os.environ.pop(FRESH_ENV, None)
+    if mode == "dask":
         from cnnlab.course.dask_executor import dask_executor
 
         with dask_executor(f"local:{workers}", "ps1", course) as ex:
@@ -116,6 +126,7 @@ def main(argv=None) -> int:
     p.add_argument("--students", type=int, default=8)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--dask", action="store_true", help="also grade through --dask local:N")
+    p.add_argument("--fresh", action="store_true", help="also grade with a new driver interpreter per submission")
     p.add_argument("--repeat", type=int, default=3, help="runs per start-up measurement (median)")
     p.add_argument("--no-batch", action="store_true", help="only the start-up measurements")
     args = p.parse_args(argv)
@@ -126,20 +137,22 @@ def main(argv=None) -> int:
         make_class(subs, args.students)
         print(f"{args.students} submissions of ps1, sandbox: {'bwrap' if bwrap_path() else 'none'}")
         times, per_sub = {}, []
-        modes = [] if args.no_batch else [("pool", w) for w in args.workers] + (
-            [("dask", w) for w in args.workers] if args.dask else [])
+        extra = [m for m in ("fresh", "dask") if getattr(args, m)]
+        modes = [] if args.no_batch else [(m, w) for m in ["pool", *extra] for w in args.workers]
         for mode, workers in modes:
-            wall, cpu, results = _batch(subs, course, workers, mode == "dask")
+            wall, cpu, results = _batch(subs, course, workers, mode)
             times[mode, workers] = wall
             per_sub += results
             bad = [r["student"] for r in results if r["status"] not in ("graded", "partial")]
-            print(f"{mode:4} workers={workers}: {wall:6.1f} s wall, {60 * len(results) / wall:5.1f} submissions/min, "
-                  f"{cpu:6.1f} s CPU ({cpu / len(results):.2f} s CPU per submission)"
-                  + (f"; not graded: {bad}" if bad else ""))
+            print(f"{mode:5} workers={workers}: {wall:6.1f} s wall, {60 * len(results) / wall:5.1f} submissions/min "
+                  f"(100 in {100 * wall / len(results) / 60:.1f} min), {cpu:6.1f} s CPU "
+                  f"({cpu / len(results):.2f} s CPU per submission)" + (f"; not graded: {bad}" if bad else ""))
         for (mode, workers), t in times.items():
             if workers != 1 and (mode, 1) in times:
                 print(f"{mode}: {workers} workers over 1: {times[mode, 1] / t:.2f}x "
                       f"(efficiency {times[mode, 1] / (workers * t):.0%})")
+            if mode == "fresh" and ("pool", workers) in times:
+                print(f"long-lived driver over a fresh one, {workers} worker(s): {t / times['pool', workers]:.2f}x faster")
         if per_sub:
             med = lambda key: statistics.median(r.get("timing", {}).get(key, 0.0) for r in per_sub)  # noqa: E731
             total = statistics.median(r["seconds"] for r in per_sub)

@@ -9,7 +9,7 @@ import pytest
 
 from cnnlab.course.cells import DropTestResults, align_with_release
 from cnnlab.course.config import COURSE_ROOT
-from cnnlab.course.grade_one import _check_notebook
+from cnnlab.course.driver import _check_notebook
 
 pytestmark = [pytest.mark.ps1]
 RELEASE = COURSE_ROOT / "exercises" / "ps1" / "ps1.ipynb"
@@ -76,7 +76,7 @@ def test_no_tag_can_skip_a_cell(tmp_path):
     import dataclasses
 
     from cnnlab.course.config import Limits
-    from cnnlab.course.grade_one import _driver_config
+    from cnnlab.course.driver import _driver_config
 
     spec = dict(limits=dataclasses.asdict(Limits()), scratch=str(tmp_path), root=str(COURSE_ROOT), student="s",
                 assignment="ps1")

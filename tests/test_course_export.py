@@ -81,6 +81,22 @@ def test_export_grades_canvas_unknown_and_missing_students(course, tmp_path):
     assert (s.rows, s.not_in_roster, s.no_submission) == (4, ["dan"], ["erin"])
 
 
+def test_export_grades_matches_ids_the_autograder_rewrote(tmp_path):
+    """An e-mail login graded as ann.smith_uni.edu (the autograder's folder-safe id), in any case,
+    is the roster's Ann.Smith@uni.edu; an unmatched id is still kept and reported."""
+    root = tmp_path / "course"
+    make_gradebook(root, {"ann.smith_uni.edu": FULL, "BOB": {"test_pad2d": 1}, "zed": {"test_pad2d": 1}})
+    roster = _write(tmp_path / "r.csv", 'SIS Login ID,Student,ID\nAnn.Smith@uni.edu,"Smith, Ann",101\nbob,Bob,102\n')
+    s = export_grades("ps1", "canvas", root, roster=roster, out=tmp_path / "c.csv", columns=["ps1 (777)"])
+    rows = _rows(tmp_path / "c.csv")
+    assert list(rows[0])[-1] == "ps1 (777)"
+    assert [(r["SIS Login ID"], r["ID"], r["ps1 (777)"]) for r in rows] == [
+        ("Ann.Smith@uni.edu", "101", "7"), ("bob", "102", "1"), ("zed", "", "1")]
+    assert (s.not_in_roster, s.no_submission) == (["zed"], [])
+    with pytest.raises(ValueError, match="one per assignment"):
+        export_grades("ps1", "canvas", root, out=tmp_path / "d.csv", columns=["a", "b"])
+
+
 def test_export_grades_moodle_missing_score_and_names(course, tmp_path):
     roster = _write(tmp_path / "roster.csv", "First name,Surname,ID number,Email address,Username,Group\n"
                                              "Ann,Smith,9001,ann@u.edu,ann,G1\nCarl,Doe,9003,carl@u.edu,carl,G2\n")

@@ -348,7 +348,7 @@ def test_dead_worker_is_replaced_and_only_its_student_fails(monkeypatch):
     from cnnlab.course.grade_one import Job
 
     monkeypatch.setattr(ag, "grade_submission", _dies_for)
-    jobs = [Job(s, "ps1", "", "") for s in ("ann", "bob", "crasher", "dan", "eve")]
+    jobs = [Job(s, "ps1") for s in ("ann", "bob", "crasher", "dan", "eve")]
     got = []
     ag._run_pooled(jobs, 2, got.append)
     by = {r["student"]: r for r in got}

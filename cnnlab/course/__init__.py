@@ -6,7 +6,10 @@ Modules (imported on demand, so the kernel launcher stays light):
     release    ``generate_assignment`` from solutions/ into exercises/ (reproducible)
     sandbox    bubblewrap kernel manager and the hardened nbgrader Execute preprocessor
     launch     in-sandbox launcher: resource limits, then ipykernel
-    grade_one  grade one submission in its own scratch course (pool worker + driver)
+    bundle     what a job carries to a worker: the student's notebooks and the grading course, as bytes
+    grade_one  grade one submission in its own scratch course (the worker's side)
+    driver     the grading driver: pre-checks, nbgrader autograde with the grader's verdicts, feedback
+    zygote     one long-lived driver per worker, forking a fresh process for each submission
     autograde  collect submissions, fan out over an Executor, record, table, CSV
     demo       a demo class generated from the solution, with expected scores (students: demos/psN.py)
     feedback   feedback tracebacks that never quote hidden tests

@@ -1,10 +1,10 @@
 """Autograde a class: collect submissions, grade them in parallel, record.
 
 Workers run `cnnlab.course.grade_one.grade_submission` through any
-`concurrent.futures.Executor` (a `ProcessPoolExecutor` by default; Dask's
-``distributed.Client.get_executor()`` fits the same slot, given a shared
-filesystem for the scratch folders and the course). Only this parent
-process writes the course: the gradebook (through nbgrader's `Gradebook`
+`concurrent.futures.Executor` (a `ProcessPoolExecutor` by default, or Dask
+workers: `cnnlab.course.dask_executor`). A job carries the student's
+notebooks and the grading course as bytes (`cnnlab.course.bundle`), so a
+worker needs only the installed package. Only this parent process writes the course: the gradebook (through nbgrader's `Gradebook`
 API), ``autograded/``, ``feedback/`` and ``grades.csv``.
 """
 from __future__ import annotations
@@ -25,12 +25,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from cnnlab.course.bundle import pack_course, read_submission, released_names
 from cnnlab.course.config import COURSE_ROOT, Limits
 from cnnlab.course.grade_one import Job, grade_submission
 from cnnlab.course.release import release, release_into
 from cnnlab.course.sandbox import bwrap_path
 
-__all__ = ["collect_submissions", "autograde", "format_table", "SANDBOX_WARNING"]
+__all__ = ["collect_submissions", "build_jobs", "autograde", "format_table", "SANDBOX_WARNING"]
 
 SANDBOX_WARNING = ("WARNING: bubblewrap (bwrap) is not installed or cannot create namespaces here: "
                    "student code runs WITHOUT the "
@@ -122,6 +123,31 @@ def _flat_name(name: str, assignment: str):
         if m:
             return m
     return _ZIPCOLLECT.match(name)
+
+
+def build_jobs(assignment: str, submissions: Path, scratch: Path, *, root: Path = COURSE_ROOT,
+               limits: Limits = Limits(), students: list[str] | None = None) -> list[Job]:
+    """One `Job` per student (sorted by id), each carrying everything a worker needs as data.
+
+    ``scratch`` receives the fresh release (the grading course) and unpacked
+    archives; ``students`` selects ids as collected (`regrade.select_students`).
+    """
+    from cnnlab.course.verdicts import course_secret
+
+    template = release_into(Path(scratch) / "template", [assignment], root)
+    subs = collect_submissions(Path(submissions), assignment, scratch)
+    if students is not None:
+        from cnnlab.course.regrade import select_students
+
+        subs = select_students(subs, students)
+    secret = course_secret(root)
+    course = pack_course(template, assignment)  # note: one bytes object, shared by every job
+    expected = released_names(template, assignment)
+    jobs = []
+    for sid, path in sorted(subs.items()):
+        files, others, notes = read_submission(path, expected)
+        jobs.append(Job(sid, assignment, files, course, limits, secret, others, notes))
+    return jobs
 
 
 def _ensure_release(root: Path, assignment: str) -> None:
@@ -290,17 +316,7 @@ def autograde(assignment: str, submissions: Path, *, root: Path = COURSE_ROOT, w
     scratch = Path(tempfile.mkdtemp(prefix="cnnlab-autograde-"))
     own_executor = executor is None
     try:  # note: the pools are made and shut down in _run_pooled; a caller's executor stays the caller's
-        template = release_into(scratch / "template", [assignment], root)
-        subs = collect_submissions(Path(submissions), assignment, scratch)
-        if students is not None:
-            from cnnlab.course.regrade import select_students
-
-            subs = select_students(subs, students)
-        from cnnlab.course.verdicts import course_secret
-
-        secret = course_secret(root)
-        jobs = [Job(sid, assignment, str(path), str(template), limits, str(root), secret)
-                for sid, path in sorted(subs.items())]
+        jobs = build_jobs(assignment, Path(submissions), scratch, root=root, limits=limits, students=students)
         bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="sub", disable=not progress)
         results = []
 

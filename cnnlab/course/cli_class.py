@@ -27,6 +27,9 @@ def add_commands(sub, limits) -> None:
     e.add_argument("--roster", type=Path, default=None,
                    help="CSV mapping course student ids to LMS ids, names, sections (see cnnlab.course.export)")
     e.add_argument("--id-column", default=None, help="roster column holding the course student id")
+    e.add_argument("--column", action="append", default=None, metavar="HEADER",
+                   help="header of a grade column, once per assignment (default: the assignment name; "
+                        "Canvas: 'ps1 (123456)' targets its assignment 123456)")
     e.add_argument("--out", type=Path, default=None, help="output CSV (default: <course>/<format>_<assignment>.csv)")
     e.add_argument("--missing-score", type=float, default=None,
                    help="grade for a student without a submission (default: empty, the LMS keeps its value)")
@@ -47,7 +50,8 @@ def run(args, root: Path) -> int | None:
 
         try:
             summary = export_grades(args.assignment, args.format, root, roster=args.roster, out=args.out,
-                                    missing_score=args.missing_score, id_column=args.id_column)
+                                    missing_score=args.missing_score, id_column=args.id_column,
+                                    columns=args.column)
         except (ValueError, OSError) as exc:
             print(f"export failed: {exc}", file=sys.stderr)
             return 2

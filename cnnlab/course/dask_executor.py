@@ -15,20 +15,23 @@ A problem set is GPU-marked when a source notebook's metadata holds
 ``resources={"GPU": 1}`` and run only on workers started with
 ``--resources GPU=1``.
 
-Workers need the installed package and the same paths as the parent: the
-job names the scratch course and the submission folder by path, so remote
-workers need a shared filesystem (same mount point) for the course root and
-``$TMPDIR``.
+Workers need only the installed package: a job carries the student's
+notebooks and the grading course as bytes (`cnnlab.course.bundle`); the
+course, the same for every job, is sent to the workers once (``scatter``),
+not with each task. Each worker keeps one long-lived driver
+(`cnnlab.course.zygote`) and sweeps the cgroups of every submission it ran.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import uuid
+from concurrent.futures import Executor
 from pathlib import Path
 
-__all__ = ["dask_executor", "gpu_marked", "MISSING_DISTRIBUTED"]
+__all__ = ["dask_executor", "DaskExecutor", "gpu_marked", "MISSING_DISTRIBUTED"]
 
 MISSING_DISTRIBUTED = ("--dask needs the `distributed` package (pinned in requirements.txt: "
                        "pip install -r requirements.txt); it is not installed in this environment")
@@ -72,6 +75,34 @@ def _cgroup_prefix():
         _sweep_cgroups(prefix, old)  # note: also restores the old prefix
 
 
+def _with_course(fn, job, course: bytes):
+    """On the worker: the job with its course bytes put back, graded by ``fn``."""
+    return fn(dataclasses.replace(job, course=course))
+
+
+class DaskExecutor(Executor):
+    """``submit(grade_submission, job)`` on Dask workers, each job's course sent once per batch.
+
+    Futures are `concurrent.futures.Future` (Dask's ``ClientExecutor``), so
+    `cnnlab.course.autograde` uses it like the local pool.
+    """
+
+    def __init__(self, client, **submit_kw):
+        self._client = client
+        self._inner = client.get_executor(**submit_kw)
+        self._courses: dict[int, object] = {}
+
+    def submit(self, fn, job, /):
+        key = id(job.course)  # note: autograde gives every job of a batch the same bytes object
+        if key not in self._courses:
+            self._courses[key] = (job.course, self._client.scatter(job.course, broadcast=True))
+        return self._inner.submit(_with_course, fn, dataclasses.replace(job, course=b""), self._courses[key][1])
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self._inner.shutdown(wait=wait)
+        self._courses.clear()
+
+
 @contextlib.contextmanager
 def dask_executor(address: str | None, assignment: str, root: Path):
     """Yield an Executor on Dask workers for ``address`` (None: yield None, the local pool is used).
@@ -102,4 +133,4 @@ def dask_executor(address: str | None, assignment: str, root: Path):
             client = stack.enter_context(Client(cluster))
         else:
             client = stack.enter_context(Client(where))
-        yield client.get_executor(**submit_kw)
+        yield DaskExecutor(client, **submit_kw)

@@ -183,6 +183,27 @@ def _row(fmt: str, entry: RosterEntry) -> list[str]:
     return [first, last, entry.id_number, entry.sis_login_id or entry.id, entry.email, entry.section]
 
 
+def _match_key(sid: str) -> str:
+    """A roster id as the autograder writes it: runs of characters other than letters, digits,
+    ``.``, ``-``, ``_`` became ``_`` (`cnnlab.course.autograde.collect_submissions`), any case."""
+    return (re.sub(r"[^\w.-]+", "_", sid).strip("._") or sid).lower()
+
+
+def _match_roster_ids(scores: dict[str, dict[str, float]], roster: dict[str, RosterEntry]) -> dict:
+    """``scores`` with each graded id that is not in the roster renamed to the one roster id that
+    differs from it only in case or in the characters the autograder replaces (``ann.smith@uni.edu``
+    was graded as ``ann.smith_uni.edu``); ambiguous or unmatched ids stay as they are."""
+    free: dict[str, list[str]] = {}
+    for rid in roster:
+        if rid not in scores:
+            free.setdefault(_match_key(rid), []).append(rid)
+    out = {}
+    for sid, got in scores.items():
+        match = free.get(_match_key(sid), []) if sid not in roster else []
+        out[match[0] if len(match) == 1 else sid] = got
+    return out if len(out) == len(scores) else scores
+
+
 def write_rows(fmt: str, assignments: list[str], scores: dict[str, dict[str, float]],
                roster: dict[str, RosterEntry] | None, gradebook_students: list[str] = (),
                missing_score: float | None = None, out=None, headers: list[str] | None = None) -> ExportSummary:
@@ -195,6 +216,8 @@ def write_rows(fmt: str, assignments: list[str], scores: dict[str, dict[str, flo
         roster = {sid: RosterEntry(sid) for sid in sorted(set(graded) | set(gradebook_students))}
         not_in_roster = []
     else:
+        scores = _match_roster_ids(scores, roster)
+        graded = sorted(scores)
         not_in_roster = [sid for sid in graded if sid not in roster]
     everyone = list(roster) + not_in_roster
     no_submission = [sid for sid in everyone if not all(a in scores.get(sid, {}) for a in assignments)]
@@ -212,7 +235,7 @@ def write_rows(fmt: str, assignments: list[str], scores: dict[str, dict[str, flo
 
 def export_grades(assignment: str | list[str], fmt: str, root: Path, roster: Path | None = None,
                   out: Path | None = None, missing_score: float | None = None,
-                  id_column: str | None = None) -> ExportSummary:
+                  id_column: str | None = None, columns: list[str] | None = None) -> ExportSummary:
     """Write a Canvas or Moodle grade-import CSV for ``assignment`` from ``<root>/gradebook.db``.
 
     Args:
@@ -224,6 +247,8 @@ def export_grades(assignment: str | list[str], fmt: str, root: Path, roster: Pat
         missing_score: the grade of a student with no submission (default: empty cell, so the
             LMS keeps what it has).
         id_column: roster column holding the course student id.
+        columns: the grade columns' headers, one per assignment (default: the assignment names);
+            Canvas matches ``"ps1 (123456)"`` to its assignment 123456.
 
     Returns:
         ExportSummary with the path, the row count, and the students not in the roster / without
@@ -232,6 +257,9 @@ def export_grades(assignment: str | list[str], fmt: str, root: Path, roster: Pat
     from nbgrader.api import Gradebook, MissingEntry
 
     names = [assignment] if isinstance(assignment, str) else list(assignment)
+    if columns is not None and len(columns) != len(names):
+        raise ValueError(f"columns: got {len(columns)} header(s) {list(columns)} for {len(names)} assignment(s) {names}; "
+                         "need one per assignment")
     entries = read_roster(roster, id_column) if roster else None
     with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gb:
         for name in names:
@@ -243,7 +271,7 @@ def export_grades(assignment: str | list[str], fmt: str, root: Path, roster: Pat
         scores, students = gradebook_scores(gb, names)
     path = Path(out) if out else Path(root) / f"{fmt}_{'_'.join(names)}.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        summary = write_rows(fmt, names, scores, entries, students, missing_score, fh)
+        summary = write_rows(fmt, names, scores, entries, students, missing_score, fh, columns)
     summary.path = path
     return summary
 

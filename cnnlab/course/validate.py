@@ -1,6 +1,6 @@
 """``python -m cnnlab course validate psN NOTEBOOK``: a student's dry run of the autograder.
 
-The notebook is checked and run the way `cnnlab.course.grade_one` grades it
+The notebook is checked and run the way `cnnlab.course.driver` grades it
 (the same checks of the file, the release's test cells in place of the
 student's copies, the same sandboxed kernel and time limits), except that
 the test cells are the released ones: the visible checks only. It prints
@@ -49,7 +49,7 @@ def validate(assignment: str, notebook: Path, limits: Limits = Limits(), root: P
     import nbformat
 
     from cnnlab.course.cells import DropTestResults
-    from cnnlab.course.grade_one import _check_notebook, _driver_config, _failures
+    from cnnlab.course.driver import _check_notebook, _driver_config, _failures
     from cnnlab.course.sandbox import SandboxExecute, bwrap_path
     from cnnlab.course.tamper import find_tampering
 
