@@ -14,7 +14,9 @@ pays, side by side, each the median of ``--repeat`` runs:
 - python:   a bare interpreter start (subtracted from the others),
 - driver:   the grading driver's imports (nbgrader's API, cnnlab.course),
 - kernel:   an ipykernel start to ready and shutdown, outside the sandbox,
-- imports:  numpy + torch + cnnlab.grading, as the notebook's setup cell does,
+- imports:  numpy + cnnlab.grading's check, as ps1's setup cell does (no torch:
+            in grading mode the grader computes the references),
+- +torch:   the same with torch, as a torch problem set's kernel pays,
 - sandbox:  bubblewrap's namespaces and binds around a bare interpreter,
 
 and, from the batch's results, the per-submission split reported by the
@@ -91,7 +93,8 @@ def overheads(repeat: int) -> dict[str, tuple[float, float]]:
            "driver": _timed([py, "-c", "from nbgrader.apps import NbGraderAPI; import cnnlab.course.driver, "
                                        "cnnlab.course.verdicts, cnnlab.course.sandbox"], repeat),
            "kernel": _kernel_start(repeat),
-           "imports": _timed([py, "-c", "import numpy, torch, cnnlab.grading"], repeat)}
+           "imports": _timed([py, "-c", "import numpy; from cnnlab.grading import check"], repeat),
+           "+torch": _timed([py, "-c", "import numpy, torch; from cnnlab.grading import check"], repeat)}
     if bwrap_path():
         with tempfile.TemporaryDirectory() as work, tempfile.TemporaryDirectory() as run:
             out["sandbox"] = _timed(bwrap_command(work, run, bwrap_path(), 64) + [py, "-c", "pass"], repeat)

@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from cnnlab import _args
-from cnnlab import _args_ops, torch_boxes
+from cnnlab import _args_ops
 from cnnlab._args import as_array
+from cnnlab._lazy import LazyModule
+
+# note: imported on first use, so numpy-only code (a grading kernel) that imports this module never loads torch
+torch = LazyModule("torch")
+F = LazyModule("torch.nn.functional")
+torch_boxes = LazyModule("cnnlab.torch_boxes")
 
 __all__ = [
     "corr2d", "pad2d", "conv1d", "conv2d", "conv2d_backward",

@@ -3,7 +3,8 @@
 `forbid(fn)` is a context manager: inside it, each entry point listed in
 `TARGETS` (of the modules already imported) is replaced by a stub that
 records the call and raises `ForbiddenCall`; a target module first imported
-inside the student's function is patched as it loads; names in the student's
+inside the student's function is patched as it loads (with the target
+submodules its extension made, torch._C._nn); names in the student's
 globals and closures bound to one of those functions (``from scipy.signal
 import correlate2d``) are swapped too. Everything is restored on exit,
 exceptions and time-outs included. Sliding-window views (numpy's
@@ -162,7 +163,10 @@ def forbid(fn=None, targets=None):
     stubs = {}  # id(original) -> (original, stub), for aliases in the student's namespaces
     originals = {}  # id(stub) -> original
 
+    patched = set()  # names of the target modules patched so far
+
     def patch(modname, mod):
+        patched.add(modname)
         pretty = "torch.nn.functional" if modname == "torch._C._nn" else modname
         for name in targets[modname]:
             orig = getattr(mod, name, None)
@@ -181,7 +185,15 @@ def forbid(fn=None, targets=None):
                 continue
             saved.append((mod, name, orig))
 
-    hook = _LateImports(patch, targets)
+    def patch_late(modname, mod):
+        patch(modname, mod)
+        # note: a C extension makes some target modules itself (torch._C._nn, while torch loads):
+        # no finder sees them, so patch them with the package that brought them in
+        for sub in targets:
+            if sub.startswith(modname + ".") and sub not in patched and sys.modules.get(sub) is not None:
+                patch(sub, sys.modules[sub])
+
+    hook = _LateImports(patch_late, targets)
     try:
         for modname in targets:
             if sys.modules.get(modname) is not None:
