@@ -133,6 +133,9 @@ def test_cli_export_reports_on_stderr(course, tmp_path, monkeypatch, capsys):
                  "1 student(s) without a graded submission: zoe", "wrote 4 student row(s)"):
         assert line in err
     assert cli.main(["export", "ps1", "--format", "canvas", "--roster", str(tmp_path / "none.csv")]) == 2
+    assert cli.main(["export", "ps1", "--format", "canvas", "--column", "ps1 (42)", "--out", str(tmp_path / "p.csv")]) == 0
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "Student,ID,SIS Login ID,Section,ps1 (42)"
+    assert cli.main(["export", "ps1", "--format", "canvas", "--column", "a", "--column", "b"]) == 2
 
 
 @pytest.mark.slow

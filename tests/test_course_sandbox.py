@@ -56,13 +56,13 @@ def test_cli_limits_reach_the_grader():
 
 
 def test_submission_symlinks_are_not_followed(tmp_path):
-    from cnnlab.course.grade_one import _copy_submission
+    from cnnlab.course.bundle import read_submission
 
     src = tmp_path / "alice" / "ps1"
     src.mkdir(parents=True)
     (src / "ps1.ipynb").write_text("{}")
     (src / "answers.ipynb").symlink_to(COURSE_ROOT / "solutions" / "ps1" / "ps1.ipynb")
     (src / "sol").symlink_to(COURSE_ROOT / "solutions", target_is_directory=True)
-    notes = _copy_submission(src, tmp_path / "copy")
-    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["ps1.ipynb"]
+    files, others, notes = read_submission(src, ["ps1.ipynb", "answers.ipynb"])
+    assert files == {"ps1.ipynb": b"{}"} and others == []
     assert notes == ["symbolic link answers.ipynb ignored", "symbolic link sol ignored"]

@@ -31,7 +31,8 @@ PRELOAD = ("nbformat", "nbgrader.api", "nbgrader.apps", "nbgrader.coursedir", "n
            "nbgrader.converters", "nbconvert.preprocessors", "nbconvert.exporters", "nbclient", "jupyter_client",
            "jupyter_client.manager", "sqlalchemy.dialects.sqlite", "cnnlab.course.cells", "cnnlab.course.sandbox",
            "cnnlab.course.verdicts", "cnnlab.course.feedback", "cnnlab.course.config", "cnnlab.grading",
-           "cnnlab.grading.remote", "cnnlab.grading.exercises._custom", "cnnlab.reference")
+           "cnnlab.grading.remote", "cnnlab.grading.exercises._custom", "cnnlab.reference", "torch",
+           "torch.nn.functional")
 
 
 def warm_up() -> None:

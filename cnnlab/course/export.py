@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader.plugins import ExportPlugin
-from traitlets import Unicode
+from traitlets import List, Unicode
 
 __all__ = ["ROSTER_COLUMNS", "FORMATS", "RosterEntry", "ExportSummary", "read_roster", "gradebook_scores",
            "write_rows", "export_grades", "print_summary", "CanvasExportPlugin", "MoodleExportPlugin"]
@@ -282,6 +282,7 @@ class _LmsExportPlugin(ExportPlugin):
     fmt = "canvas"
     roster = Unicode("", help="roster CSV mapping course student ids to LMS ids, names, sections").tag(config=True)
     id_column = Unicode("", help="roster column holding the course student id (default: detected)").tag(config=True)
+    columns = List(Unicode(), help="grade column headers, one per assignment (default: the names)").tag(config=True)
 
     def export(self, gradebook) -> None:
         names = [str(a) for a in self.assignment] or [a.name for a in gradebook.assignments]
@@ -294,7 +295,7 @@ class _LmsExportPlugin(ExportPlugin):
             roster = {k: v for k, v in roster.items() if k in keep} if roster is not None else None
         dest = self.to or f"{self.fmt}_grades.csv"
         with open(dest, "w", newline="", encoding="utf-8") as fh:
-            summary = write_rows(self.fmt, names, scores, roster, students, None, fh)
+            summary = write_rows(self.fmt, names, scores, roster, students, None, fh, list(self.columns) or None)
         summary.path = Path(dest)
         for line in summary.lines():
             self.log.info(line)
