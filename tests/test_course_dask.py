@@ -91,3 +91,17 @@ def test_dask_local_cluster_worker_killed_mid_batch(tmp_path):
         (sid, "graded", EXPECTED[sid]) for sid in sorted(class_)]
     assert [ln.split(",")[:3] for ln in (root / "grades.csv").read_text().splitlines()[1:]] == [
         [sid, "ps1", f"{EXPECTED[sid]:g}"] for sid in sorted(class_)]
+    # the same class through the local pool: the same gradebook, cell by cell, and the same CSV
+    pool_root = scratch_course(tmp_path / "pool-course")
+    autograde("ps1", subs, root=pool_root, limits=LIMITS, progress=False, workers=2)
+    assert _gradebook(pool_root) == _gradebook(root)
+    assert (pool_root / "grades.csv").read_text() == (root / "grades.csv").read_text()
+
+
+def _gradebook(root) -> list[tuple]:
+    """(student, notebook, grade cell, auto score, max score) for every grade in the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return sorted((sub.student.id, nb.name, g.name, g.auto_score, g.max_score)
+                      for sub in gb.assignment_submissions("ps1") for nb in sub.notebooks for g in nb.grades)
