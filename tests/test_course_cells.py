@@ -9,7 +9,7 @@ import pytest
 
 from cnnlab.course.cells import DropTestResults, align_with_release
 from cnnlab.course.config import COURSE_ROOT
-from cnnlab.course.driver import _check_notebook
+from cnnlab.course.precheck import check_notebook
 
 pytestmark = [pytest.mark.ps1]
 RELEASE = COURSE_ROOT / "exercises" / "ps1" / "ps1.ipynb"
@@ -62,12 +62,12 @@ def test_test_cells_lose_execute_results_and_stderr():
 def test_check_notebook_upgrades_nbformat3_and_rejects_bad_text(tmp_path):
     v3 = tmp_path / "v3.ipynb"
     v3.write_text(nbformat.writes(nbformat.convert(nbformat.read(RELEASE, as_version=4), 3), version=3))
-    assert _check_notebook(v3, _release()) == (None, [])
+    assert check_notebook(v3, _release()) == (None, [])
     assert json.loads(v3.read_text())["nbformat"] == 4
     bad = tmp_path / "bad.ipynb"
     bad.write_text(RELEASE.read_text().replace('"cells": [', '"cells": [{"cell_type": "markdown", "metadata": {}, '
                                                 '"source": "\\ud800"},', 1))
-    problem, _ = _check_notebook(bad, _release())
+    problem, _ = check_notebook(bad, _release())
     assert problem and "not valid Unicode" in problem
 
 

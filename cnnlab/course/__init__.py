@@ -9,6 +9,8 @@ Modules (imported on demand, so the kernel launcher stays light):
     bundle     what a job carries to a worker: the student's notebooks and the grading course, as bytes
     grade_one  grade one submission in its own scratch course (the worker's side)
     driver     the grading driver: pre-checks, nbgrader autograde with the grader's verdicts, feedback
+    precheck   parse, repair and scan a submitted notebook before any of it runs
+    collect    find each student's files in a submissions folder (folders, zips, LMS file names)
     zygote     one long-lived driver per worker, forking a fresh process for each submission
     autograde  collect submissions, fan out over an Executor, record, table, CSV
     demo       a demo class generated from the solution, with expected scores (students: demos/psN.py)

@@ -4,28 +4,28 @@ Workers run `cnnlab.course.grade_one.grade_submission` through any
 `concurrent.futures.Executor` (a `ProcessPoolExecutor` by default, or Dask
 workers: `cnnlab.course.dask_executor`). A job carries the student's
 notebooks and the grading course as bytes (`cnnlab.course.bundle`), so a
-worker needs only the installed package. Only this parent process writes the course: the gradebook (through nbgrader's `Gradebook`
-API), ``autograded/``, ``feedback/`` and ``grades.csv``.
+worker needs only the installed package. Only this parent process writes
+the course: the gradebook (through nbgrader's `Gradebook` API),
+``autograded/``, ``feedback/`` and ``grades.csv``. Submissions are found by
+`cnnlab.course.collect`.
 """
 from __future__ import annotations
 
 import csv
-import json
 import dataclasses
-import hashlib
-import re
+import json
+import os
 import shutil
 import sys
 import tempfile
-import warnings
-import zipfile
-import os
 import uuid
+import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from cnnlab.course.bundle import pack_course, read_submission, released_names
+from cnnlab.course.collect import collect_submissions
 from cnnlab.course.config import COURSE_ROOT, Limits
 from cnnlab.course.grade_one import Job, grade_submission
 from cnnlab.course.release import release, release_into
@@ -37,94 +37,6 @@ SANDBOX_WARNING = ("WARNING: bubblewrap (bwrap) is not installed or cannot creat
                    "student code runs WITHOUT the "
                    "sandbox (it can read the course folder and use the network); only resource "
                    "limits apply. Install it with `apt-get install bubblewrap`.")
-_ID = re.compile(r"[^\w.-]+")
-# nbgrader's zip-collect file names: <anything>_<student>_attempt_<timestamp>_<notebook>.ipynb
-_ZIPCOLLECT = re.compile(r".*_(?P<student>\w+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file>.+)$")
-_FLAT = re.compile(r"(?P<student>.+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file>.+)$")
-
-
-def _student_id(name: str) -> str:
-    return _ID.sub("_", name).strip("._") or "unknown"
-
-
-def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, Path]:
-    """Map student id -> folder holding that student's files for ``assignment``.
-
-    Accepted layouts under ``src``: ``<student>/<assignment>/*`` (nbgrader's
-    submitted/ and zip-collect output), ``<student>/*.ipynb``,
-    ``<student>.zip`` (either layout inside), and the flat LMS download
-    ``..._<student>_attempt_<timestamp>_<notebook>.ipynb``. Archives and flat
-    files are unpacked under ``scratch``.
-    """
-    src, scratch = Path(src), Path(scratch)
-    if not src.is_dir():
-        raise SystemExit(f"submissions folder {src} does not exist")
-    found: dict[str, Path] = {}
-    origin: dict[str, str] = {}
-
-    def claim(sid: str, path: Path, name: str) -> str:
-        """Record ``path`` for ``sid``; two entries that map to one id get distinct ids, loudly."""
-        if sid in found and found[sid] != path:
-            base, k = sid, 2
-            while f"{base}-{k}" in found:
-                k += 1
-            sid = f"{base}-{k}"
-            print(f"WARNING: {name!r} and {origin[base]!r} both map to student id {base!r}; "
-                  f"{name!r} is graded as {sid!r}", file=sys.stderr)
-        found[sid], origin[sid] = path, name
-        return sid
-
-    for entry in sorted(src.iterdir()):
-        if entry.name.startswith(".") or entry.is_symlink():
-            # note: never follow links out of the submissions folder
-            print(f"WARNING: {entry.name!r} skipped ({'a symbolic link' if entry.is_symlink() else 'hidden'})",
-                  file=sys.stderr)
-            continue
-        if entry.is_dir():
-            claim(_student_id(entry.name), entry / assignment if (entry / assignment).is_dir() else entry, entry.name)
-        elif entry.suffix == ".zip":
-            sid = _student_id(entry.stem)
-            dest = scratch / "unzipped" / entry.name
-            try:
-                with zipfile.ZipFile(entry) as zf:
-                    for member in zf.infolist():  # no absolute paths or ..: extract by name only
-                        parts = [p for p in Path(member.filename).parts if p not in ("..", "/", "")]
-                        if member.is_dir() or not parts or member.file_size > 50 << 20 \
-                                or not parts[-1].endswith(".ipynb"):  # note: notebooks only (no zip bombs of data)
-                            continue
-                        target = dest.joinpath(*parts)
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(zf.read(member))
-            except Exception as exc:  # noqa: BLE001 - a broken archive (bad data, encrypted, odd names) is one student's
-                print(f"WARNING: {entry.name!r} could not be unpacked ({exc.__class__.__name__}: {exc})", file=sys.stderr)
-                dest.mkdir(parents=True, exist_ok=True)
-            hits = sorted(p.parent for p in dest.rglob("*.ipynb"))
-            inner = [h for h in hits if h.name == assignment]
-            claim(sid, inner[0] if inner else (hits[0] if hits else dest), entry.name)
-        elif entry.suffix == ".ipynb" and (m := _flat_name(entry.name, assignment)):
-            sid = _student_id(m["student"])
-            # note: one folder per raw name (a student's several files meet there); the digest keeps
-            # names that sanitize alike ("ann smith", "ann_smith") apart, so claim() sees them
-            dest = scratch / "flat" / f"{sid}-{hashlib.sha1(m['student'].encode()).hexdigest()[:8]}"
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(entry, dest / m["file"])
-            claim(sid, dest, entry.name)
-    return found
-
-
-def _flat_name(name: str, assignment: str):
-    """The parts of an LMS file name ``<assignment>_<student>_attempt_<timestamp>_<file>``, or None.
-
-    note: a student id may contain underscores (ann_smith); when the name starts with the
-    assignment, everything between it and ``_attempt_`` is the student.
-    """
-    if name.startswith(assignment + "_"):
-        m = _FLAT.match(name[len(assignment) + 1:])
-        if m:
-            return m
-    return _ZIPCOLLECT.match(name)
-
-
 def build_jobs(assignment: str, submissions: Path, scratch: Path, *, root: Path = COURSE_ROOT,
                limits: Limits = Limits(), students: list[str] | None = None) -> list[Job]:
     """One `Job` per student (sorted by id), each carrying everything a worker needs as data.

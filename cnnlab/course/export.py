@@ -185,7 +185,7 @@ def _row(fmt: str, entry: RosterEntry) -> list[str]:
 
 def _match_key(sid: str) -> str:
     """A roster id as the autograder writes it: runs of characters other than letters, digits,
-    ``.``, ``-``, ``_`` became ``_`` (`cnnlab.course.autograde.collect_submissions`), any case."""
+    ``.``, ``-``, ``_`` became ``_`` (`cnnlab.course.collect`), any case."""
     return (re.sub(r"[^\w.-]+", "_", sid).strip("._") or sid).lower()
 
 

@@ -49,7 +49,8 @@ def validate(assignment: str, notebook: Path, limits: Limits = Limits(), root: P
     import nbformat
 
     from cnnlab.course.cells import DropTestResults
-    from cnnlab.course.driver import _check_notebook, _driver_config, _failures
+    from cnnlab.course.driver import _driver_config, _failures
+    from cnnlab.course.precheck import check_notebook
     from cnnlab.course.sandbox import SandboxExecute, bwrap_path
     from cnnlab.course.tamper import find_tampering
 
@@ -65,7 +66,7 @@ def validate(assignment: str, notebook: Path, limits: Limits = Limits(), root: P
         path = scratch / Path(notebook).name
         shutil.copyfile(notebook, path)
         release_text = release_path.read_text(encoding="utf-8")
-        problem, notes = _check_notebook(path, json.loads(release_text))
+        problem, notes = check_notebook(path, json.loads(release_text))
         out["notes"] += notes
         if problem:
             out["problem"] = problem
