@@ -104,6 +104,57 @@ def test_lecture_skeleton(path):
     assert "assert" in allsrc, "numbers are checked with assert cells"
 
 
+def _sections(nb) -> list[tuple[str, list]]:
+    """(numbered heading, its cells) for every '## N. ...' section, up to the next '## '."""
+    out, current = [], None
+    for cell in nb.cells:
+        heading = re.match(r"## (\d+\. .*)", cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            current = (heading.group(1).splitlines()[0], [])
+            out.append(current)
+        elif cell.cell_type == "markdown" and cell.source.startswith("## "):
+            current = None
+        elif current is not None:
+            current[1].append(cell)
+    return out
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.metadata.get("tags", []))
+
+
+def _defined(source: str) -> set[str]:
+    return set(re.findall(r"^def (\w+)\(", source, re.M))
+
+
+def _asserts(source: str) -> list[str]:
+    return [ln.strip() for ln in source.splitlines() if ln.strip().startswith("assert ")]
+
+
+@pytest.mark.parametrize("path", _params())
+def test_lecture_exercises(path):
+    """Every numbered section ends with an exercise that checks itself and a collapsed solution
+    that passes the same check (README, "The lectures": the exercise convention)."""
+    nb = _read(path)
+    for heading, cells in _sections(nb):
+        pairs = [(c, cells[i + 1] if i + 1 < len(cells) else None)
+                 for i, c in enumerate(cells) if "exercise" in _tags(c)]
+        assert pairs, f"{path.name}, section {heading!r}: no cell tagged 'exercise'"
+        for ex, sol in pairs:
+            where = f"{path.name}, section {heading!r}, exercise cell {ex.source[:60]!r}"
+            assert ex.cell_type == "code" and _asserts(ex.source), f"{where}: needs its own assert"
+            assert "NotImplementedError" in ex.source, f"{where}: an unfilled stub must run (catch NotImplementedError)"
+            assert "skip-execution" not in _tags(ex), f"{where}: exercises run headless, never skipped"
+            assert sol is not None and sol.cell_type == "code" and {"solution", "hide-input"} <= set(_tags(sol)), \
+                f"{where}: the next cell must be its solution, tagged solution + hide-input"
+            assert sol.metadata.get("jupyter", {}).get("source_hidden") is True, \
+                f"{where}: the solution's source is collapsed (metadata jupyter.source_hidden)"
+            missing = [a for a in _asserts(ex.source) if a not in sol.source]
+            assert not missing, f"{where}: the solution must run the exercise's own checks; missing {missing}"
+            assert _defined(ex.source) <= _defined(sol.source), \
+                f"{where}: the solution defines {sorted(_defined(sol.source))}, the exercise {sorted(_defined(ex.source))}"
+
+
 @pytest.mark.parametrize("path", _params())
 def test_lecture_does_not_paste_cnnlab_code(path):
     import cnnlab.functional as F
