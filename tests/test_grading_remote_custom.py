@@ -1,0 +1,92 @@
+"""Custom checks decided by the grader: a grading-mode round trip per converted check.
+
+The kernel (a subprocess, `remote_harness`) lies: its `check` always tells the notebook
+"passed". The grader's records must still be the grader's verdicts: pass for a right
+implementation, fail with the mistake's key for a wrong one, fail for made-up outputs.
+"""
+from __future__ import annotations
+
+import pytest
+
+from remote_harness import grade_remotely, summary
+
+PS2_KERNEL = '''
+import numpy as np
+from wrong_impls_ps23 import ARRAY, CORRECT
+from test_grading_ps23 import _convnet
+
+wrong = {(n, k): f for n, k, f in ARRAY}
+check("softmax_cross_entropy", CORRECT["softmax_cross_entropy"], seed=1)
+check("softmax_cross_entropy", wrong["softmax_cross_entropy", "no-max-shift"], seed=1)
+check("softmax_cross_entropy", wrong["softmax_cross_entropy", "grad-not-divided"], seed=1)
+check("numerical_gradient", CORRECT["numerical_gradient"], seed=1)
+check("numerical_gradient", wrong["numerical_gradient", "dout-ignored"], seed=1)
+check("numerical_gradient", wrong["numerical_gradient", "x-not-restored"], seed=1)
+check("convnet_loss", _convnet())
+check("convnet_loss", _convnet("no_relu_backward"))
+check("convnet_loss", _convnet("course_pool"))
+
+def relu(x):
+    return np.abs(x)  # BUG: the student's own helper, beside convnet_loss in the "notebook"
+
+def convnet_loss(params, x, y):
+    loss, grads = _convnet()(params, x, y)
+    return loss + 1.0 + 0 * relu(np.zeros(1)).sum(), grads
+
+check("convnet_loss", convnet_loss)
+check("convnet_training", _convnet(), time_limit=60)
+check("convnet_training", _convnet("missing_key"), time_limit=60)
+'''
+
+
+@pytest.fixture(scope="module")
+def ps2_records():
+    return grade_remotely(PS2_KERNEL)
+
+
+def test_remote_ps2_verdicts_are_the_graders(ps2_records):
+    assert summary(ps2_records) == [
+        ("softmax_cross_entropy", True, None),
+        ("softmax_cross_entropy", False, "no-max-shift"),
+        ("softmax_cross_entropy", False, "grad-not-divided"),
+        ("numerical_gradient", True, None),
+        ("numerical_gradient", False, "dout-ignored"),
+        ("numerical_gradient", False, "x-not-restored"),
+        ("convnet_loss", True, None),
+        ("convnet_loss", False, "wrong-values"),
+        ("convnet_loss", False, "forbidden-call"),
+        ("convnet_loss", False, "helper-fails:relu"),
+        ("convnet_training", True, None),
+        ("convnet_training", False, "grads-missing"),
+    ]
+    assert not any(r.get("unverified") for r in ps2_records)
+
+
+def test_remote_ps2_messages_hide_the_seed(ps2_records):
+    failed = [r for r in ps2_records if r["name"] == "softmax_cross_entropy" and not r["passed"]]
+    assert all("the grader's hidden seed" in r["message"] and "Reproduce" not in r["message"] for r in failed)
+    helper = next(r for r in ps2_records if r["mistake"] == "helper-fails:relu")
+    assert "your relu fails its own check" in helper["message"]
+
+
+MADE_UP = '''
+import numpy as np
+import cnnlab.grading.custom as custom
+from wrong_impls_ps23 import CORRECT
+from test_grading_ps23 import _convnet
+
+custom.kernel_run = lambda *a, **k: {"ok": {"value": np.zeros(3), "raised": None, "forbidden": None, "mutated": None}}
+check("softmax_cross_entropy", CORRECT["softmax_cross_entropy"])
+check("numerical_gradient", CORRECT["numerical_gradient"])
+custom.kernel_run = lambda *a, **k: {"ok": {"loss": 0.0, "grads": {}}}
+check("convnet_loss", _convnet())
+custom.kernel_run = lambda *a, **k: {"raised": 5}
+check("convnet_training", _convnet())
+'''
+
+
+def test_remote_made_up_outputs_fail():
+    records = grade_remotely(MADE_UP)
+    assert [(r["name"], r["passed"]) for r in records] == [
+        ("softmax_cross_entropy", False), ("numerical_gradient", False), ("convnet_loss", False),
+        ("convnet_training", False)]
