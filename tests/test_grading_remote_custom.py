@@ -90,3 +90,69 @@ def test_remote_made_up_outputs_fail():
     assert [(r["name"], r["passed"]) for r in records] == [
         ("softmax_cross_entropy", False), ("numerical_gradient", False), ("convnet_loss", False),
         ("convnet_training", False)]
+
+
+PS3_KERNEL = '''
+from wrong_impls_ps23 import _models, _steps
+
+models, steps = _models(), _steps()
+wrong = {(n, k): f for n, k, f in models["wrong"] + steps["wrong"]}
+for name in ("mnist1d_cnn", "mnist1d_mlp", "generate_model"):
+    check(name, models["correct"][name])
+check("mnist1d_cnn", wrong["mnist1d_cnn", "padding-added"])
+check("mnist1d_cnn", wrong["mnist1d_cnn", "not-fresh"])
+check("mnist1d_cnn", wrong["mnist1d_cnn", "sequential-list"])
+check("mnist1d_mlp", wrong["mnist1d_mlp", "softmax-at-end"])
+check("generate_model", wrong["generate_model", "flatten-size"])
+check("train_step", steps["correct"]["train_step"])
+check("train_step", wrong["train_step", "zero-grad-missing"])
+check("train_step", wrong["train_step", "loss-after-step"])
+check("evaluate", steps["correct"]["evaluate"])
+check("evaluate", wrong["evaluate", "eval-missing"])
+check("evaluate", wrong["evaluate", "accuracy-tensor"])
+check("mnist1d_training", lambda m, o, x, y: 0.0, time_limit=120)
+'''
+
+
+def test_remote_ps3_verdicts_are_the_graders():
+    records = grade_remotely(PS3_KERNEL)
+    assert summary(records) == [
+        ("mnist1d_cnn", True, None), ("mnist1d_mlp", True, None), ("generate_model", True, None),
+        ("mnist1d_cnn", False, "padding-added"),
+        ("mnist1d_cnn", False, "not-fresh"),
+        ("mnist1d_cnn", False, "sequential-list"),
+        ("mnist1d_mlp", False, "softmax-at-end"),
+        ("generate_model", False, "flatten-size"),
+        ("train_step", True, None),
+        ("train_step", False, "zero-grad-missing"),
+        ("train_step", False, "loss-after-step"),
+        ("evaluate", True, None),
+        ("evaluate", False, "eval-missing"),
+        ("evaluate", False, "accuracy-tensor"),
+        ("mnist1d_training", False, "accuracy-too-low"),
+    ]
+
+
+@pytest.mark.slow
+def test_remote_mnist1d_training_passes_a_right_step():
+    records = grade_remotely('''
+from wrong_impls_ps23 import _steps
+check("mnist1d_training", _steps()["correct"]["train_step"], time_limit=120)
+''')
+    assert summary(records) == [("mnist1d_training", True, None)], records
+
+
+def test_remote_ps3_made_up_outputs_fail():
+    records = grade_remotely('''
+import cnnlab.grading.custom as custom
+from wrong_impls_ps23 import _models, _steps
+
+custom.kernel_run = lambda *a, **k: {"ok": {"count": 2050, "rows": [], "out": None, "params": []}}
+check("mnist1d_cnn", _models()["correct"]["mnist1d_cnn"])
+custom.kernel_run = lambda *a, **k: {"ok": {"after": [], "grads": [], "out": {"value": 1.0}}}
+check("train_step", _steps()["correct"]["train_step"])
+custom.kernel_run = lambda *a, **k: {"ok": {"calls": [[False, False]], "out": {"tensor": False, "value": 1.0}}}
+check("evaluate", _steps()["correct"]["evaluate"])
+''')
+    assert [(r["name"], r["passed"]) for r in records] == [
+        ("mnist1d_cnn", False), ("train_step", False), ("evaluate", False)]
