@@ -156,3 +156,88 @@ check("evaluate", _steps()["correct"]["evaluate"])
 ''')
     assert [(r["name"], r["passed"]) for r in records] == [
         ("mnist1d_cnn", False), ("train_step", False), ("evaluate", False)]
+
+
+PS45_KERNEL = '''
+from functools import partial
+
+import torch
+from torch import nn
+
+from cnnlab.models.blocks import basic_block as ref_block
+from wrong_impls_ps45 import basic_block, predict
+
+def receptive_field(layers):
+    r, jump = 1, 1
+    for k, s in layers:
+        r += (k - 1) * jump
+        jump *= s
+    return r
+
+def conv_cost(c_in, c_out, kernel_size, h_out, w_out):
+    params = c_out * c_in * kernel_size * kernel_size
+    return params, params * h_out * w_out
+
+check("basic_block", basic_block, seed=43, time_limit=20)
+check("basic_block", partial(basic_block, bug="relu_before_add"), seed=43, time_limit=20)
+check("basic_block", partial(basic_block, bug="no_downsample"), seed=43, time_limit=20)
+check("predict", predict)
+check("predict", partial(predict, bug="no_eval"))
+check("predict", partial(predict, bug="numpy"))
+check("receptive_field", receptive_field, seed=44)
+check("receptive_field", lambda layers: 1 + sum(k - 1 for k, s in layers), seed=44)
+check("conv_cost", conv_cost, seed=45)
+check("conv_cost", lambda a, b, k, h, w: (a * b * k * k, a * b * k * k * h), seed=45)
+torch.manual_seed(0)
+check("small_resnet", nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.LazyLinear(8)))
+check("small_resnet", nn.Sequential(ref_block(1, 8, 1), ref_block(8, 8, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                    nn.Linear(8, 8)))
+check("small_resnet", [1, 2, 3])
+check("tiny_unet", nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.Sigmoid()))
+check("tiny_unet", nn.Conv2d(1, 2, 3, padding=1))
+'''
+
+
+def test_remote_ps45_verdicts_are_the_graders():
+    records = grade_remotely(PS45_KERNEL)
+    assert summary(records) == [
+        ("basic_block", True, None),
+        ("basic_block", False, "relu-before-add"),
+        ("basic_block", False, "downsample-missing"),
+        ("predict", True, None),
+        ("predict", False, "state-changed"),
+        ("predict", False, "wrong-type"),
+        ("receptive_field", True, None),
+        ("receptive_field", False, "wrong-value"),
+        ("conv_cost", True, None),
+        ("conv_cost", False, "wrong-value"),
+        ("small_resnet", False, "blocks-missing"),
+        ("small_resnet", False, "accuracy-too-low"),
+        ("small_resnet", False, "not-a-module"),
+        ("tiny_unet", False, "dice-too-low"),
+        ("tiny_unet", False, "output-shape"),
+    ]
+    assert "the grader's hidden seed" in records[1]["message"]
+
+
+def test_remote_ps45_made_up_outputs_fail():
+    records = grade_remotely('''
+import numpy as np
+import cnnlab.grading.custom as custom
+from torch import nn
+from cnnlab.models.blocks import basic_block
+from wrong_impls_ps45 import predict
+
+custom.kernel_run = lambda *a, **k: {"ok": {"shapes": {}}}
+check("basic_block", basic_block)
+custom.kernel_run = lambda *a, **k: {"ok": {"tensor": True, "dtype": "torch.int64", "shape": (12,),
+                                            "values": np.zeros(12, dtype=np.int64), "state_same": True,
+                                            "training": True}}
+check("predict", predict)
+custom.kernel_run = lambda *a, **k: {"ok": {"blocks": 2, "strided": 1} if a[1] == "structure" else np.zeros(500)}
+check("small_resnet", nn.Linear(2, 2))
+custom.kernel_run = lambda *a, **k: {"ok": {"value": 7, "raised": None}}
+check("receptive_field", lambda layers: 7)
+''')
+    assert [(r["name"], r["passed"]) for r in records] == [
+        ("basic_block", False), ("predict", False), ("small_resnet", False), ("receptive_field", False)]

@@ -1,0 +1,112 @@
+"""Exercises whose answer is an int or a tuple of ints, compared exactly: ps4's
+``receptive_field(layers)`` and ``conv_cost(c_in, c_out, kernel_size, h_out, w_out)``.
+
+Custom exercises (`cnnlab.grading.custom`): the cases and the reference are the
+grader's, the kernel only calls the student's function (`part_call`). Fixed cases
+first (the stacks and sizes the problem set names), then seeded random ones.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab.grading.custom import LocalSide, Raised
+from cnnlab.grading.limits import TimeLimit
+from cnnlab.grading.result import CheckResult
+
+__all__ = ["RECEPTIVE_FIELD", "CONV_COST", "CUSTOM", "IntsExercise"]
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+class IntsExercise:
+    """One function graded by exact int (or tuple of ints) results on fixed and seeded random argument tuples."""
+
+    custom = True
+
+    def __init__(self, name, reference, fixed, random, trials=6):
+        self.name, self.reference, self.fixed, self.random, self.trials = name, reference, fixed, random, trials
+
+    def cases(self, seed=0, trials=None):
+        """The argument tuples `check` runs, in order."""
+        rng = np.random.default_rng(seed)
+        n = self.trials if trials is None else int(trials)
+        return list(self.fixed) + [self.random(rng) for _ in range(n)]
+
+    def part_call(self, fn, budget, state, args):
+        """Kernel side: ``fn(*args)`` under the time limit, as plain data (`student.Outputs`' fields)."""
+        from cnnlab.grading.cases import Case
+        from cnnlab.grading.exercises._array import guard_spec
+        from cnnlab.grading.student import _call_function
+
+        out = _call_function(guard_spec({}), fn, Case("", tuple(f"a{i}" for i in range(len(args))), tuple(args)),
+                             budget)
+        if out.timed_out:
+            raise TimeLimit
+        return {"value": out.value, "raised": out.raised}
+
+    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=10.0, side=None) -> CheckResult:
+        if not callable(fn):
+            return CheckResult(self.name, False, f"{self.name}: expected a function, got an object of type "
+                                                 f"{type(fn).__name__}.", mistake="not-callable")
+        side = side or LocalSide(self, fn)
+        budget = [None if time_limit is None else float(time_limit)]
+        cases = self.cases(seed, trials)
+        for i, args in enumerate(cases, 1):
+            call = f"{self.name}({', '.join(map(repr, args))})"
+            want = self.reference(*args)
+            try:
+                rec = side.run("call", budget, args=tuple(args))
+                if rec["raised"] is not None:
+                    raise Raised(tuple(str(v)[:300] for v in rec["raised"][:2]) + ((),))
+                got = rec["value"]
+            except TimeLimit:
+                return CheckResult(self.name, False, f"{call}: the time limit of {time_limit:g} s ran out.", i,
+                                   "time-limit")
+            except Raised as exc:
+                text = f"{exc.info[0]}: {exc.info[1]}" if exc.info[1] else exc.info[0]
+                return CheckResult(self.name, False, f"{call} raised {text}", i, "exception")
+            except (TypeError, KeyError, IndexError):  # note: the kernel sent something malformed
+                return CheckResult(self.name, False, f"{call}: no result came back.", i, "wrong-value")
+            if isinstance(want, tuple):
+                ok = isinstance(got, (tuple, list)) and len(got) == len(want) and all(
+                    _is_int(g) and int(g) == w for g, w in zip(got, want))
+                shown = tuple(got) if isinstance(got, (tuple, list)) else got
+            else:
+                ok, shown = _is_int(got) and int(got) == want, got
+            if not ok:
+                return CheckResult(self.name, False, f"{call}: expected {want}, got {shown!r}", i, "wrong-value")
+        return CheckResult(self.name, True, f"{self.name}: passed all {len(cases)} cases.", len(cases))
+
+
+def _rf_reference(layers):
+    r, jump = 1, 1
+    for k, s in layers:
+        r += (k - 1) * jump
+        jump *= s
+    return r
+
+
+def _rf_random(rng):
+    return ([(int(rng.integers(1, 8)), int(rng.integers(1, 4))) for _ in range(int(rng.integers(1, 6)))],)
+
+
+RECEPTIVE_FIELD = IntsExercise(
+    "receptive_field", _rf_reference,
+    fixed=[([],), ([(5, 1)],), ([(3, 2), (3, 2)],), ([(7, 2), (3, 2), (3, 1), (3, 1)],), ([(2, 2)] * 4,),
+           ([(1, 1), (5, 3)],)],
+    random=_rf_random)
+
+
+def _cost_reference(c_in, c_out, kernel_size, h_out, w_out):
+    params = c_out * c_in * kernel_size ** 2
+    return params, params * h_out * w_out
+
+
+CONV_COST = IntsExercise(
+    "conv_cost", _cost_reference,
+    fixed=[(3, 64, 3, 112, 112), (64, 128, 1, 28, 28), (16, 8, 5, 7, 9), (1, 1, 11, 3, 2)],
+    random=lambda rng: tuple(int(v) for v in rng.integers(1, (65, 65, 8, 60, 60))))
+
+CUSTOM = {e.name: e for e in (RECEPTIVE_FIELD, CONV_COST)}
