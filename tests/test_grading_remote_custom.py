@@ -59,7 +59,6 @@ def test_remote_ps2_verdicts_are_the_graders(ps2_records):
         ("convnet_training", True, None),
         ("convnet_training", False, "grads-missing"),
     ]
-    assert not any(r.get("unverified") for r in ps2_records)
 
 
 def test_remote_ps2_messages_hide_the_seed(ps2_records):
@@ -241,3 +240,17 @@ check("receptive_field", lambda layers: 7)
 ''')
     assert [(r["name"], r["passed"]) for r in records] == [
         ("basic_block", False), ("predict", False), ("small_resnet", False), ("receptive_field", False)]
+
+
+def test_remote_malformed_answers_are_a_recorded_failure():
+    records = grade_remotely('''
+import cnnlab.grading.custom as custom
+from wrong_impls_ps23 import CORRECT, _steps
+
+custom.kernel_run = lambda *a, **k: {"ok": {"value": 1.0, "raised": 5, "forbidden": None, "mutated": None}}
+check("softmax_cross_entropy", CORRECT["softmax_cross_entropy"])
+custom.kernel_run = lambda *a, **k: {"ok": [1, 2]}
+check("train_step", _steps()["correct"]["train_step"])
+''')
+    assert summary(records) == [("softmax_cross_entropy", False, "malformed-outputs"),
+                                ("train_step", False, "exception")]

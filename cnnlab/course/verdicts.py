@@ -222,12 +222,6 @@ def apply_verdicts(cell, records: list[dict], hidden: list[str]) -> str | None:
         outputs = [o for o in cell.get("outputs", []) if o.get("output_type") == "stream"]
         note = (f"test cell {cell.metadata.get('nbgrader', {}).get('grade_id')!r} calls no grader check: its points "
                 f"rest on code in the student's kernel")
-    elif any(r.get("unverified") for r in records):
-        outputs = [NotebookNode(output_type="stream", name="stdout",
-                                text="".join(f"{r['message'].splitlines()[0] if r['message'] else r['name']}\n"
-                                             for r in records))]
-        note = (f"test cell {cell.metadata.get('nbgrader', {}).get('grade_id')!r} uses a check decided in the "
-                f"student's kernel ({', '.join(sorted({r['name'] for r in records if r.get('unverified')}))})")
     else:
         text = "".join(f"{(r['message'].splitlines() or [r['name']])[0]}\n" for r in records)
         outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]

@@ -385,8 +385,13 @@ def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> 
         hidden = seed_for(name, seed)
         kw = {} if limit is None else {"time_limit": limit}
         if custom:  # note: a training run keeps the notebook's seed: a hidden one must not decide a pass
-            result = ex.check(_Proxy(), seed=hidden if getattr(ex, "hidden_seed", True) else seed, trials=trials,
-                              device=device, side=RemoteCustomSide(sock, ex), **kw)
+            try:
+                result = ex.check(_Proxy(), seed=hidden if getattr(ex, "hidden_seed", True) else seed,
+                                  trials=trials, device=device, side=RemoteCustomSide(sock, ex), **kw)
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+                # note: what the kernel sent is not what its part returns: a failure, never a crash
+                result = CheckResult(name, False, f"{name}: the answers from your kernel could not be judged "
+                                                  f"({type(exc).__name__}).", mistake="malformed-outputs")
         else:
             result = run_check(name, _Proxy(), seed=hidden, trials=trials, device=device,
                                side=RemoteSide(sock, None, hidden), reproduce=False, **kw)
