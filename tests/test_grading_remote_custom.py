@@ -36,6 +36,12 @@ def convnet_loss(params, x, y):
 check("convnet_loss", convnet_loss)
 check("convnet_training", _convnet(), time_limit=60)
 check("convnet_training", _convnet("missing_key"), time_limit=60)
+
+def rel_error(a, b):
+    return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
+
+check("rel_error", rel_error, seed=6)
+check("rel_error", lambda a, b: float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b) + 1e-12)), seed=6)
 '''
 
 
@@ -58,6 +64,8 @@ def test_remote_ps2_verdicts_are_the_graders(ps2_records):
         ("convnet_loss", False, "helper-fails:relu"),
         ("convnet_training", True, None),
         ("convnet_training", False, "grads-missing"),
+        ("rel_error", True, None),
+        ("rel_error", False, "wrong-value"),
     ]
 
 

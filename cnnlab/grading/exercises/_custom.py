@@ -12,7 +12,7 @@
   no_grad) and the seeded MNIST-1D run.
 - `resnet.BASIC_BLOCK`: ps4's residual block (state_dict names, outputs).
 - `_trained`: ps4's trained ResNet and fixed predict, ps5's trained U-Net.
-- `_values`: ps4's receptive_field and conv_cost (exact ints).
+- `_values`: ps4's receptive_field and conv_cost (exact ints), ps2's rel_error.
 
 Each is decided where `check` runs: in grading mode the grader runs it and the
 student's kernel only runs its ``part_*`` methods (`cnnlab.grading.custom`).

@@ -1,5 +1,6 @@
-"""Exercises whose answer is an int or a tuple of ints, compared exactly: ps4's
-``receptive_field(layers)`` and ``conv_cost(c_in, c_out, kernel_size, h_out, w_out)``.
+"""Exercises whose answer is a number or a tuple of numbers: ps4's ``receptive_field(layers)``
+and ``conv_cost(c_in, c_out, kernel_size, h_out, w_out)`` (exact ints), ps2's ``rel_error(a, b)``
+(a float, as ``np.isclose``).
 
 Custom exercises (`cnnlab.grading.custom`): the cases and the reference are the
 grader's, the kernel only calls the student's function (`part_call`). Fixed cases
@@ -10,23 +11,30 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.grading.custom import LocalSide, Raised
+from cnnlab.grading.exercises._array import fmt_value
 from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
 
-__all__ = ["RECEPTIVE_FIELD", "CONV_COST", "CUSTOM", "IntsExercise"]
+__all__ = ["RECEPTIVE_FIELD", "CONV_COST", "REL_ERROR", "CUSTOM", "ValueExercise"]
 
 
 def _is_int(v) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-class IntsExercise:
-    """One function graded by exact int (or tuple of ints) results on fixed and seeded random argument tuples."""
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+class ValueExercise:
+    """One function graded on fixed and seeded random argument tuples: exact ints (or tuples of them),
+    or with ``close=True`` one float compared as ``np.isclose``."""
 
     custom = True
 
-    def __init__(self, name, reference, fixed, random, trials=6):
+    def __init__(self, name, reference, fixed, random, trials=6, close=False):
         self.name, self.reference, self.fixed, self.random, self.trials = name, reference, fixed, random, trials
+        self.close = close
 
     def cases(self, seed=0, trials=None):
         """The argument tuples `check` runs, in order."""
@@ -54,7 +62,7 @@ class IntsExercise:
         budget = [None if time_limit is None else float(time_limit)]
         cases = self.cases(seed, trials)
         for i, args in enumerate(cases, 1):
-            call = f"{self.name}({', '.join(map(repr, args))})"
+            call = f"{self.name}({', '.join(map(fmt_value, args))})"
             want = self.reference(*args)
             try:
                 rec = side.run("call", budget, args=tuple(args))
@@ -69,7 +77,10 @@ class IntsExercise:
                 return CheckResult(self.name, False, f"{call} raised {text}", i, "exception")
             except (TypeError, KeyError, IndexError):  # note: the kernel sent something malformed
                 return CheckResult(self.name, False, f"{call}: no result came back.", i, "wrong-value")
-            if isinstance(want, tuple):
+            if self.close:
+                ok = _is_number(got) and bool(np.isclose(float(got), want))
+                shown = float(got) if _is_number(got) else got
+            elif isinstance(want, tuple):
                 ok = isinstance(got, (tuple, list)) and len(got) == len(want) and all(
                     _is_int(g) and int(g) == w for g, w in zip(got, want))
                 shown = tuple(got) if isinstance(got, (tuple, list)) else got
@@ -92,7 +103,7 @@ def _rf_random(rng):
     return ([(int(rng.integers(1, 8)), int(rng.integers(1, 4))) for _ in range(int(rng.integers(1, 6)))],)
 
 
-RECEPTIVE_FIELD = IntsExercise(
+RECEPTIVE_FIELD = ValueExercise(
     "receptive_field", _rf_reference,
     fixed=[([],), ([(5, 1)],), ([(3, 2), (3, 2)],), ([(7, 2), (3, 2), (3, 1), (3, 1)],), ([(2, 2)] * 4,),
            ([(1, 1), (5, 3)],)],
@@ -104,9 +115,33 @@ def _cost_reference(c_in, c_out, kernel_size, h_out, w_out):
     return params, params * h_out * w_out
 
 
-CONV_COST = IntsExercise(
+CONV_COST = ValueExercise(
     "conv_cost", _cost_reference,
     fixed=[(3, 64, 3, 112, 112), (64, 128, 1, 28, 28), (16, 8, 5, 7, 9), (1, 1, 11, 3, 2)],
     random=lambda rng: tuple(int(v) for v in rng.integers(1, (65, 65, 8, 60, 60))))
 
-CUSTOM = {e.name: e for e in (RECEPTIVE_FIELD, CONV_COST)}
+
+
+def _rel_error_reference(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+def _rel_error_fixed():
+    r = np.random.default_rng(3)
+    a, b = r.standard_normal((3, 4, 5)), r.standard_normal((3, 4, 5))
+    return [(a, b), (1e-9 * a, 1e-9 * b), (np.array([1.0, 2.0]), np.array([1.0, 2.0])),
+            (np.array([1.0, 0.0]), np.array([0.0, 1.0])), (np.zeros(3), np.zeros(3)),
+            (np.ones((2, 2)), 2 * np.ones((2, 2)))]
+
+
+def _rel_error_random(rng):
+    shape = tuple(int(v) for v in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+    a = rng.standard_normal(shape) * 10.0 ** float(rng.integers(-6, 3))
+    return a, a + rng.standard_normal(shape) * 10.0 ** float(rng.integers(-8, 0)) * np.abs(a).max()
+
+
+REL_ERROR = ValueExercise("rel_error", _rel_error_reference, fixed=_rel_error_fixed(), random=_rel_error_random,
+                          close=True)
+
+CUSTOM = {e.name: e for e in (RECEPTIVE_FIELD, CONV_COST, REL_ERROR)}
