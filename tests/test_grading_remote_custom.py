@@ -262,3 +262,37 @@ check("train_step", _steps()["correct"]["train_step"])
 ''')
     assert summary(records) == [("softmax_cross_entropy", False, "malformed-outputs"),
                                 ("train_step", False, "exception")]
+
+
+GRADCHECK_KERNEL = '''
+import numpy as np
+from cnnlab import functional as F
+from cnnlab.functional import conv2d, conv2d_backward, max_pool2d, max_pool2d_backward
+
+def numerical_gradient(f, x, dout=None, h=1e-6):
+    return F.numerical_gradient(f, x, dout, h)
+
+def avg_pool2d(x, k):
+    return F.avg_pool2d(x, k)
+
+def avg_pool2d_backward(dout, x, k):
+    return F.avg_pool2d_backward(dout, x, k)
+
+check("gradient_check", numerical_gradient, seed=7)
+
+def avg_pool2d_backward(dout, x, k):
+    return 2 * F.avg_pool2d_backward(dout, x, k)  # BUG: twice the gradient
+
+check("gradient_check", numerical_gradient, seed=7)
+
+def avg_pool2d(x, k):
+    return 2 * F.avg_pool2d(x, k)  # BUG: a sum of 2x2 halves; the backward pass shares it
+
+check("gradient_check", numerical_gradient, seed=7)
+'''
+
+
+def test_remote_gradient_check_is_the_graders():
+    records = grade_remotely(GRADCHECK_KERNEL)
+    assert summary(records) == [("gradient_check", True, None), ("gradient_check", False, "gradient-check"),
+                                ("gradient_check", False, "shared-mistake")]

@@ -13,6 +13,7 @@
 - `resnet.BASIC_BLOCK`: ps4's residual block (state_dict names, outputs).
 - `_trained`: ps4's trained ResNet and fixed predict, ps5's trained U-Net.
 - `_values`: ps4's receptive_field and conv_cost (exact ints), ps2's rel_error.
+- `_gradcheck`: ps2's gradient check of the student's own layers.
 
 Each is decided where `check` runs: in grading mode the grader runs it and the
 student's kernel only runs its ``part_*`` methods (`cnnlab.grading.custom`).
@@ -22,9 +23,10 @@ note: modules starting with "_" are not collected by the registry (it wants
 """
 from __future__ import annotations
 
-from cnnlab.grading.exercises import _convnet, _gradients, _modules, _trained, _training, _values, resnet
+from cnnlab.grading.exercises import _convnet, _gradcheck, _gradients, _modules, _trained, _training, _values, resnet
 
 __all__ = ["CUSTOM"]
 
 CUSTOM = {**_gradients.CUSTOM, **_convnet.CUSTOM, **_modules.CUSTOM, **_training.CUSTOM,
-          resnet.BASIC_BLOCK.name: resnet.BASIC_BLOCK, **_trained.CUSTOM, **_values.CUSTOM}
+          resnet.BASIC_BLOCK.name: resnet.BASIC_BLOCK, **_trained.CUSTOM, **_values.CUSTOM,
+          **_gradcheck.CUSTOM}
