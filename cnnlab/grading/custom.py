@@ -13,7 +13,7 @@ the diagnosis — runs where `check` runs:
 - `LocalSide` (outside grading mode): the part runs in this process; its result
   still goes through `remote.encode`/`remote.decode`, so what the judge sees is
   exactly what it would see over the wire.
-- `remote.RemoteCustomSide` (grading mode, in the grader): the part runs in the
+- `RemoteCustomSide` (grading mode, in the grader): the part runs in the
   student's kernel, which `remote.kernel_check` serves; the grader keeps the time.
 
 A part that raises is reported as `Raised` (the exception as plain data), one
@@ -26,8 +26,8 @@ import time
 
 from cnnlab.grading.limits import TimeLimit, call_with_limit
 
-__all__ = ["Raised", "LocalSide", "kernel_run", "unwrap", "spend", "exc_text", "short_type", "helper_functions",
-           "check_helper"]
+__all__ = ["Raised", "LocalSide", "RemoteCustomSide", "kernel_run", "unwrap", "spend", "exc_text", "short_type",
+           "helper_functions", "plain_tensor"]
 
 
 class Raised(Exception):
@@ -141,6 +141,18 @@ class _LocalHelper:
         return check(self.name, self.fn, **kw)
 
 
+def plain_tensor(out):
+    """Kernel side: a model's output as plain data: a tensor as a numpy array, anything else by its type's name."""
+    import torch
+
+    from cnnlab.grading.compare import Foreign
+    from cnnlab.grading.student import _typename
+
+    if isinstance(out, torch.Tensor):
+        return out.detach().cpu().numpy().copy()
+    return Foreign(_typename(out))
+
+
 def helper_functions(fn, names, rule: str = "called") -> dict:
     """The student's helpers among `names`, found in `fn`'s globals (the notebook's namespace).
 
@@ -164,6 +176,66 @@ def helper_functions(fn, names, rule: str = "called") -> dict:
     return out
 
 
-def check_helper(helper_side, **kw):
-    """The CheckResult of one of the student's helpers, on whichever side found it."""
-    return helper_side.check(**kw)
+# ------------------------------------------------------------------ the grader's side of grading mode
+class RemoteCustomSide:
+    """The student side of a custom check (`cnnlab.grading.custom`), over a connection to the kernel.
+
+    ``run(part, budget, **args)`` asks the kernel to run the exercise's part on the
+    student's object (``target``: None for the checked function, else one of its helpers)
+    and returns the plain data it sends back; the grader keeps the time, as `RemoteSide`.
+    """
+
+    remote = True
+
+    def __init__(self, sock: "socket.socket", exercise, target: str | None = None):
+        self.sock, self.exercise, self.target = sock, exercise, target
+
+    def run(self, part: str, budget: list, **args):
+        from cnnlab.grading.remote import GRACE_S, WireError, recv, send
+
+        left = budget[0]
+        start = time.monotonic()
+        send(self.sock, {"op": "run", "exercise": self.exercise.name, "part": part, "args": args,
+                         "target": self.target, "budget": left})
+        try:
+            reply = recv(self.sock, None if left is None else max(left, 0) + GRACE_S)
+        except TimeoutError:
+            budget[0] = 0.0 if left is not None else None
+            raise TimeLimit from None
+        finally:
+            if budget[0] is not None:
+                budget[0] -= time.monotonic() - start
+        if reply.get("op") != "result":
+            raise WireError("the kernel did not send a result")
+        if budget[0] is not None and budget[0] < -GRACE_S / 2:
+            raise TimeLimit  # note: the grader's clock, not the kernel's report
+        return unwrap(reply.get("result"))
+
+    def helpers(self, names, rule: str = "called"):
+        """``[(name, helper side)]`` for the student's own functions among `names` that the kernel finds."""
+        from cnnlab.grading.remote import recv, send
+
+        send(self.sock, {"op": "helpers", "names": list(names), "rule": rule})
+        reply = recv(self.sock, 10.0)
+        found = reply.get("names", [])
+        return [(h, _RemoteHelper(self.sock, h)) for h in names if type(found) is list and h in found]
+
+
+class _RemoteHelper:
+    """One of the student's helpers, checked here against its outputs in the kernel (seed as given)."""
+
+    remote = True
+
+    def __init__(self, sock, name):
+        self.sock, self.name = sock, name
+
+    def check(self, seed=0, trials=None, device=None, time_limit=None):
+        from cnnlab.grading.remote import RemoteSide, _exercise, _Proxy
+        from cnnlab.grading.runner import run_check
+
+        ex = _exercise(self.name)
+        if getattr(ex, "custom", False):
+            return ex.check(_Proxy(), seed=seed, trials=trials, device=device, time_limit=time_limit,
+                            side=RemoteCustomSide(self.sock, ex, self.name))
+        return run_check(self.name, _Proxy(), seed=seed, trials=trials, device=device, time_limit=time_limit,
+                         side=RemoteSide(self.sock, self.name, seed))

@@ -27,8 +27,8 @@ from dataclasses import fields
 
 import numpy as np
 
-__all__ = ["ENV_SOCKET", "encode", "decode", "send", "recv", "kernel_check", "RemoteSide", "RemoteCustomSide",
-           "serve_check", "WireError"]
+__all__ = ["ENV_SOCKET", "encode", "decode", "send", "recv", "kernel_check", "RemoteSide", "serve_check",
+           "WireError"]
 
 #: The environment variable that puts `check` in grading mode (set by the autograder only).
 ENV_SOCKET = "CNNLAB_VERDICT_SOCKET"
@@ -289,68 +289,6 @@ class RemoteSide:
         return [(h, RemoteSide(self.sock, h, self.seed)) for h in reply.get("names", []) if h in exercise.helpers]
 
 
-class RemoteCustomSide:
-    """The student side of a custom check (`cnnlab.grading.custom`), over a connection to the kernel.
-
-    ``run(part, budget, **args)`` asks the kernel to run the exercise's part on the
-    student's object (``target``: None for the checked function, else one of its helpers)
-    and returns the plain data it sends back; the grader keeps the time, as `RemoteSide`.
-    """
-
-    remote = True
-
-    def __init__(self, sock: socket.socket, exercise, target: str | None = None):
-        self.sock, self.exercise, self.target = sock, exercise, target
-
-    def run(self, part: str, budget: list, **args):
-        from cnnlab.grading.custom import unwrap
-        from cnnlab.grading.limits import TimeLimit
-
-        left = budget[0]
-        start = time.monotonic()
-        send(self.sock, {"op": "run", "exercise": self.exercise.name, "part": part, "args": args,
-                         "target": self.target, "budget": left})
-        try:
-            reply = recv(self.sock, None if left is None else max(left, 0) + GRACE_S)
-        except TimeoutError:
-            budget[0] = 0.0 if left is not None else None
-            raise TimeLimit from None
-        finally:
-            if budget[0] is not None:
-                budget[0] -= time.monotonic() - start
-        if reply.get("op") != "result":
-            raise WireError("the kernel did not send a result")
-        if budget[0] is not None and budget[0] < -GRACE_S / 2:
-            raise TimeLimit  # note: the grader's clock, not the kernel's report
-        return unwrap(reply.get("result"))
-
-    def helpers(self, names, rule: str = "called"):
-        """``[(name, helper side)]`` for the student's own functions among `names` that the kernel finds."""
-        send(self.sock, {"op": "helpers", "names": list(names), "rule": rule})
-        reply = recv(self.sock, 10.0)
-        found = reply.get("names", [])
-        return [(h, _RemoteHelper(self.sock, h)) for h in names if type(found) is list and h in found]
-
-
-class _RemoteHelper:
-    """One of the student's helpers, checked here against its outputs in the kernel (seed as given)."""
-
-    remote = True
-
-    def __init__(self, sock, name):
-        self.sock, self.name = sock, name
-
-    def check(self, seed=0, trials=None, device=None, time_limit=None):
-        from cnnlab.grading.runner import run_check
-
-        ex = _exercise(self.name)
-        if getattr(ex, "custom", False):
-            return ex.check(_Proxy(), seed=seed, trials=trials, device=device, time_limit=time_limit,
-                            side=RemoteCustomSide(self.sock, ex, self.name))
-        return run_check(self.name, _Proxy(), seed=seed, trials=trials, device=device, time_limit=time_limit,
-                         side=RemoteSide(self.sock, self.name, seed))
-
-
 def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> dict:
     """Answer one kernel's `check` on ``sock``: run it here, send the result; return the record.
 
@@ -361,6 +299,7 @@ def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> 
     instructor's secret). Returns ``{"name", "passed", "mistake", "message"}``.
     Custom exercises (`cnnlab.grading.custom`) run here too, their student side in the kernel.
     """
+    from cnnlab.grading.custom import RemoteCustomSide
     from cnnlab.grading.result import CheckResult
     from cnnlab.grading.runner import run_check
 

@@ -138,7 +138,7 @@ class ArrayExercise:
         """Grade `fn`; deterministic for a seed. `device` is unused: the references are numpy/float64.
 
         `side`: where the student's function runs (`custom.LocalSide` by default; the grader
-        passes `remote.RemoteCustomSide`, and then the hidden seed is not shown).
+        passes `custom.RemoteCustomSide`, and then the hidden seed is not shown).
         """
         if not callable(fn):
             return CheckResult(self.name, False, f"{self.name}: expected a function, got an object of type "

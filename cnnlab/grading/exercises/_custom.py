@@ -23,10 +23,11 @@ note: modules starting with "_" are not collected by the registry (it wants
 """
 from __future__ import annotations
 
-from cnnlab.grading.exercises import _convnet, _gradcheck, _gradients, _modules, _trained, _training, _values, resnet
+from cnnlab.grading.exercises import (_convnet, _evaluate, _gradcheck, _gradients, _modules, _trained, _training,
+                                     _values, resnet)
 
 __all__ = ["CUSTOM"]
 
-CUSTOM = {**_gradients.CUSTOM, **_convnet.CUSTOM, **_modules.CUSTOM, **_training.CUSTOM,
+CUSTOM = {**_gradients.CUSTOM, **_convnet.CUSTOM, **_modules.CUSTOM, **_training.CUSTOM, **_evaluate.CUSTOM,
           resnet.BASIC_BLOCK.name: resnet.BASIC_BLOCK, **_trained.CUSTOM, **_values.CUSTOM,
           **_gradcheck.CUSTOM}

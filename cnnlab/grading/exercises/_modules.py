@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from cnnlab.grading.custom import LocalSide, Raised, short_type, spend
+from cnnlab.grading.custom import LocalSide, Raised, plain_tensor, short_type, spend
 from cnnlab.grading.exercises._array import exc_text
 from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
@@ -134,12 +134,12 @@ class ModuleExercise:
             xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
             s = summary(model.float(), xt)
             rec = {"count": int(s.count), "rows": [(str(t), tuple(int(v) for v in shape), int(p)) for t, shape, p in s.rows],
-                   "out": _plain_tensor(s.out), "params": [p.detach().cpu().numpy().copy() for p in model.parameters()]}
+                   "out": plain_tensor(s.out), "params": [p.detach().cpu().numpy().copy() for p in model.parameters()]}
             try:
                 model = model.double()
                 model.eval()
                 with torch.no_grad():
-                    rec["out64"] = _plain_tensor(model(xt.double()))
+                    rec["out64"] = plain_tensor(model(xt.double()))
             except (Exception, SystemExit) as exc:
                 rec["out64_error"] = exc_info(exc)
             return rec
@@ -212,18 +212,6 @@ class ModuleExercise:
                     f"{diff:.3g}): the layers are the right sizes but not applied as the table says (order, "
                     f"activation, flattening?).", "outputs")
         return None
-
-
-def _plain_tensor(out):
-    """A model's output as plain data: a tensor as a numpy array, anything else by its type's name."""
-    import torch
-
-    from cnnlab.grading.compare import Foreign
-    from cnnlab.grading.student import _typename
-
-    if isinstance(out, torch.Tensor):
-        return out.detach().cpu().numpy().copy()
-    return Foreign(_typename(out))
 
 
 def _layers(s: Summary):

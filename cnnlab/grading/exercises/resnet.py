@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.grading import compare
-from cnnlab.grading.custom import LocalSide, Raised, exc_text, spend
+from cnnlab.grading.custom import LocalSide, Raised, exc_text, plain_tensor, spend
 from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
 
@@ -204,12 +204,10 @@ class _BasicBlock:
         """Kernel side: the built block in float64 with `weights` loaded, run on `x` in the given mode."""
         import torch
 
-        from cnnlab.grading.exercises._modules import _plain_tensor
-
         model = state["model"].double().train(bool(train))  # note: float64 before loading, so no float32 rounding
         model.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()}, strict=False)
         with torch.no_grad():
-            return _plain_tensor(spend(budget, lambda: model(torch.as_tensor(x, dtype=torch.float64))))
+            return plain_tensor(spend(budget, lambda: model(torch.as_tensor(x, dtype=torch.float64))))
 
     def check(self, fn, *, seed=0, trials=None, device=None, time_limit=_TIME, side=None) -> CheckResult:
         import warnings
