@@ -92,11 +92,9 @@ class ValueExercise:
 
 
 def _rf_reference(layers):
-    r, jump = 1, 1
-    for k, s in layers:
-        r += (k - 1) * jump
-        jump *= s
-    return r
+    from cnnlab.shapes import receptive_field
+
+    return receptive_field(layers)
 
 
 def _rf_random(rng):
