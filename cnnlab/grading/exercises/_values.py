@@ -37,10 +37,14 @@ class ValueExercise:
         self.close = close
 
     def cases(self, seed=0, trials=None):
-        """The argument tuples `check` runs, in order."""
+        """The cases `check` runs, in order: call ``fn(*case.values)``."""
+        from cnnlab.grading.cases import Case
+
         rng = np.random.default_rng(seed)
         n = self.trials if trials is None else int(trials)
-        return list(self.fixed) + [self.random(rng) for _ in range(n)]
+        args = list(self.fixed) + [self.random(rng) for _ in range(n)]
+        return [Case(f"{'fixed' if i < len(self.fixed) else 'random'} case {i + 1}",
+                     tuple(f"a{j}" for j in range(len(a))), tuple(a)) for i, a in enumerate(args)]
 
     def part_call(self, fn, budget, state, args):
         """Kernel side: ``fn(*args)`` under the time limit, as plain data (`student.Outputs`' fields)."""
@@ -61,7 +65,8 @@ class ValueExercise:
         side = side or LocalSide(self, fn)
         budget = [None if time_limit is None else float(time_limit)]
         cases = self.cases(seed, trials)
-        for i, args in enumerate(cases, 1):
+        for i, case in enumerate(cases, 1):
+            args = case.values
             call = f"{self.name}({', '.join(map(fmt_value, args))})"
             want = self.reference(*args)
             try:
