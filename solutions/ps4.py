@@ -485,10 +485,12 @@ def predict(model, x):
 """predict: the same prediction alone or in a batch, no state changed, mode restored; hidden: the letters."""
 ### BEGIN HIDDEN TESTS
 from cnnlab.grading import check  # re-imported: a `check` defined in the notebook cannot stand in
-assert eval_bug_cause == "B", ("eval_bug_cause: in training mode BatchNorm normalises with the statistics of the "
-                               "current batch, so a prediction depends on the rest of its batch")
-assert eval_bug_changed == "C", ("eval_bug_changed: a forward pass in training mode updates the running mean, "
-                                 "running variance and batch counter of every BatchNorm layer, even under no_grad")
+check("answers", {  # the grader reads the key from this cell's source, never from the kernel
+    "eval_bug_cause": (eval_bug_cause, "B", "eval_bug_cause: in training mode BatchNorm normalises with the "
+                       "statistics of the current batch, so a prediction depends on the rest of its batch"),
+    "eval_bug_changed": (eval_bug_changed, "C", "eval_bug_changed: a forward pass in training mode updates the "
+                         "running mean, running variance and batch counter of every BatchNorm layer, even under "
+                         "no_grad")}).raise_if_failed()
 check("predict", predict).raise_if_failed()
 ### END HIDDEN TESTS
 assert eval_bug_cause in ("A", "B", "C", "D") and eval_bug_changed in ("A", "B", "C"), "answer with one letter each"

@@ -30,8 +30,10 @@ from cnnlab.grading import check
 '''
 
 
-def grade_remotely(kernel_code: str, *, seed_for=lambda name, seed: 987_654, timeout: float = 600) -> list[dict]:
-    """Run `kernel_code` (after `LYING_KERNEL`) in a kernel subprocess; the grader's records, in order."""
+def grade_remotely(kernel_code: str, *, seed_for=lambda name, seed: 987_654, timeout: float = 600,
+                   source: str | None = None) -> list[dict]:
+    """Run `kernel_code` (after `LYING_KERNEL`) in a kernel subprocess; the grader's records, in order.
+    `source`: the test cell's source as the grader holds it (for answer keys)."""
     from cnnlab.grading.remote import ENV_SOCKET, serve_check
 
     folder = tempfile.mkdtemp(prefix="cnnlab-rt-")  # note: short: a unix socket path has at most 107 bytes
@@ -52,7 +54,7 @@ def grade_remotely(kernel_code: str, *, seed_for=lambda name, seed: 987_654, tim
                 return
             try:
                 with conn:
-                    serve_check(conn, seed_for, None, records.append)
+                    serve_check(conn, seed_for, None, records.append, source)
             except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
                 errors.append(repr(exc))
 

@@ -296,3 +296,30 @@ def test_remote_gradient_check_is_the_graders():
     records = grade_remotely(GRADCHECK_KERNEL)
     assert summary(records) == [("gradient_check", True, None), ("gradient_check", False, "gradient-check"),
                                 ("gradient_check", False, "shared-mistake")]
+
+
+ANSWERS_CELL = '''
+check("answers", {"eval_bug_cause": (eval_bug_cause, "B", "eval_bug_cause: BatchNorm in training mode"),
+                  "eval_bug_changed": (eval_bug_changed, "C", "eval_bug_changed: the running statistics")})
+'''
+
+
+def test_remote_answers_key_comes_from_the_cell_source():
+    lying_key = '''
+check("answers", {"eval_bug_cause": (eval_bug_cause, eval_bug_cause, ""),
+                  "eval_bug_changed": (eval_bug_changed, eval_bug_changed, "")})
+'''
+    records = grade_remotely(f'''
+eval_bug_cause, eval_bug_changed = "B", "C"
+{ANSWERS_CELL}
+eval_bug_cause, eval_bug_changed = "B", "A"
+{ANSWERS_CELL}
+eval_bug_cause = ["B"]
+{ANSWERS_CELL}
+eval_bug_cause, eval_bug_changed = "A", "A"
+{lying_key}
+''', source=ANSWERS_CELL)
+    assert summary(records) == [("answers", True, None), ("answers", False, "wrong-answer"),
+                                ("answers", False, "wrong-answer"), ("answers", False, "wrong-answer")]
+    assert records[1]["message"] == "eval_bug_changed: the running statistics"
+    assert summary(grade_remotely('check("answers", {"x": ("B", "B", "")})')) == [("answers", False, "grader-error")]

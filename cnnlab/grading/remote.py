@@ -289,7 +289,7 @@ class RemoteSide:
         return [(h, RemoteSide(self.sock, h, self.seed)) for h in reply.get("names", []) if h in exercise.helpers]
 
 
-def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> dict:
+def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None, source: str | None = None) -> dict:
     """Answer one kernel's `check` on ``sock``: run it here, send the result; return the record.
 
     ``on_verdict(record)`` is called before the kernel hears the result, so the verdict is
@@ -297,7 +297,8 @@ def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> 
 
     ``seed_for(name, seed)`` gives the seed of the hidden cases (from the
     instructor's secret). Returns ``{"name", "passed", "mistake", "message"}``.
-    Custom exercises (`cnnlab.grading.custom`) run here too, their student side in the kernel.
+    Custom exercises (`cnnlab.grading.custom`) run here too, their student side in the kernel;
+    ``source`` is the test cell's source as the grader holds it (an answer key may live there).
     """
     from cnnlab.grading.custom import RemoteCustomSide
     from cnnlab.grading.result import CheckResult
@@ -324,6 +325,8 @@ def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> 
         hidden = seed_for(name, seed)
         kw = {} if limit is None else {"time_limit": limit}
         if custom:  # note: a training run keeps the notebook's seed: a hidden one must not decide a pass
+            if getattr(ex, "needs_source", False):
+                kw["source"] = source
             try:
                 result = ex.check(_Proxy(), seed=hidden if getattr(ex, "hidden_seed", True) else seed,
                                   trials=trials, device=device, side=RemoteCustomSide(sock, ex), **kw)
