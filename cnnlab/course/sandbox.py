@@ -370,7 +370,7 @@ class SandboxExecute(Execute):
         if server is None or cell.cell_type != "code":
             return await self._execute_cell(cell, cell_index, execution_count, store_history)
         was_broken = bool(self._broken)
-        server.begin(meta.get("grade_id") if graded else None)
+        server.begin(meta.get("grade_id") if graded else None, cell.source if graded else "")
         try:
             cell = await self._execute_cell(cell, cell_index, execution_count, store_history)
         finally:

@@ -27,8 +27,8 @@ from dataclasses import fields
 
 import numpy as np
 
-__all__ = ["ENV_SOCKET", "encode", "decode", "send", "recv", "kernel_check", "report_unverified", "RemoteSide",
-           "serve_check", "WireError"]
+__all__ = ["ENV_SOCKET", "encode", "decode", "send", "recv", "kernel_check", "RemoteSide", "serve_check",
+           "WireError"]
 
 #: The environment variable that puts `check` in grading mode (set by the autograder only).
 ENV_SOCKET = "CNNLAB_VERDICT_SOCKET"
@@ -165,27 +165,36 @@ def recv(sock: socket.socket, timeout: float | None = None) -> dict:
 
 
 # ------------------------------------------------------------------ kernel side
+def _exercise(name):
+    """The registered exercise or the custom one (`exercises._custom.CUSTOM`) called `name`."""
+    from cnnlab.grading import registry
+    from cnnlab.grading.exercises._custom import CUSTOM
+
+    if isinstance(name, str) and name in CUSTOM and name not in registry.REGISTRY:
+        return CUSTOM[name]
+    return registry.get(name)
+
+
 def kernel_check(name, fn, *, seed=0, trials=None, device=None, time_limit=None):
     """`check` in grading mode: serve the grader's calls, return the grader's result.
 
     The grader decides; this side only runs the student's function on the
-    inputs it is sent. Whatever goes wrong here is a failed check.
+    inputs it is sent (`student.call` for registered exercises, a custom
+    exercise's parts through `custom.kernel_run`). Whatever goes wrong here is a failed check.
     """
-    from cnnlab.grading import registry, student
+    from cnnlab.grading import student
+    from cnnlab.grading.custom import helper_functions, kernel_run
     from cnnlab.grading.result import CheckResult
 
     path = os.environ.get(ENV_SOCKET, "")
-    try:
-        exercise = registry.get(name)
-    except ValueError:
-        raise
+    _exercise(name)  # note: an unknown name is the instructor's mistake: ValueError, as outside grading mode
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(path)
     except OSError as exc:
         return CheckResult(name, False, f"{name}: could not reach the grader ({exc.__class__.__name__}); "
                                         "this check is not recorded.")
-    targets = {None: fn}
+    targets, states = {None: fn}, {}
     with sock:
         send(sock, {"op": "check", "name": name, "seed": seed, "trials": trials, "time_limit": time_limit,
                     "callable": callable(fn), "type": type(fn).__name__})
@@ -196,13 +205,19 @@ def kernel_check(name, fn, *, seed=0, trials=None, device=None, time_limit=None)
                 r = msg["result"]
                 return CheckResult(name, bool(r["passed"]), str(r["message"]), int(r["cases_run"]), r["mistake"])
             if op == "helpers":
-                found = _helpers(fn, msg.get("names", ()))
+                found = helper_functions(fn, msg.get("names", ()), msg.get("rule", "called"))
                 targets.update(found)
                 send(sock, {"op": "helpers", "names": sorted(found)})
                 continue
             target = targets.get(msg.get("target"))
-            ex = registry.get(msg.get("exercise", name))
-            case, budget = msg["case"], [msg.get("budget")]
+            ex = _exercise(msg.get("exercise", name))
+            budget = [msg.get("budget")]
+            if op == "run":
+                state = states.setdefault((msg.get("target"), ex.name), {})
+                send(sock, {"op": "result", "result": kernel_run(ex, str(msg.get("part")), target,
+                                                                 msg.get("args") or {}, budget, state)})
+                continue
+            case = msg["case"]
             if op == "call":
                 task = None
                 if ex.kind == "training":
@@ -216,38 +231,12 @@ def kernel_check(name, fn, *, seed=0, trials=None, device=None, time_limit=None)
                 return CheckResult(name, False, f"{name}: the grader sent an unknown request; not recorded.")
 
 
-def report_unverified(name, result):
-    """Tell the grader the outcome of a check that can only run in the kernel (a custom check);
-    the grader records it as decided in the kernel, and says so to the instructor."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.connect(os.environ.get(ENV_SOCKET, ""))
-            send(sock, {"op": "report", "name": str(name), "passed": bool(result.passed),
-                        "message": str(result.message)[:20000], "mistake": result.mistake})
-            recv(sock, 30.0)
-    except (OSError, WireError):
-        pass  # note: unreported, the cell cannot score: nothing to gain by skipping this
-    return result
-
-
 def _device(device, exercise):
     if device is None and exercise.kind in ("module", "training"):
         from cnnlab import device as best
 
         return best()
     return device
-
-
-def _helpers(fn, names) -> dict:
-    """The student's own helper functions `fn` calls (looked up in its globals), by exercise name."""
-    called = set(getattr(getattr(fn, "__code__", None), "co_names", ()))
-    glob = getattr(fn, "__globals__", {}) or {}
-    out = {}
-    for h in names:
-        helper = glob.get(h)
-        if h in called and callable(helper) and not (getattr(helper, "__module__", None) or "").startswith("cnnlab."):
-            out[h] = helper
-    return out
 
 
 # ------------------------------------------------------------------ grader side
@@ -300,7 +289,7 @@ class RemoteSide:
         return [(h, RemoteSide(self.sock, h, self.seed)) for h in reply.get("names", []) if h in exercise.helpers]
 
 
-def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> dict:
+def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None, source: str | None = None) -> dict:
     """Answer one kernel's `check` on ``sock``: run it here, send the result; return the record.
 
     ``on_verdict(record)`` is called before the kernel hears the result, so the verdict is
@@ -308,39 +297,46 @@ def serve_check(sock: socket.socket, seed_for, device=None, on_verdict=None) -> 
 
     ``seed_for(name, seed)`` gives the seed of the hidden cases (from the
     instructor's secret). Returns ``{"name", "passed", "mistake", "message"}``.
+    Custom exercises (`cnnlab.grading.custom`) run here too, their student side in the kernel;
+    ``source`` is the test cell's source as the grader holds it (an answer key may live there).
     """
-    from cnnlab.grading import registry
+    from cnnlab.grading.custom import RemoteCustomSide
     from cnnlab.grading.result import CheckResult
     from cnnlab.grading.runner import run_check
 
     req = recv(sock, 30.0)
-    if req.get("op") == "report":  # a custom check, decided in the kernel: recorded as such
-        record = {"name": str(req.get("name"))[:100], "passed": req.get("passed") is True,
-                  "mistake": str(req["mistake"])[:100] if type(req.get("mistake")) is str else None,
-                  "message": str(req.get("message", ""))[:20000], "unverified": True}
-        if on_verdict is not None:
-            on_verdict(record)
-        send(sock, {"op": "done", "result": {}})
-        return record
     if req.get("op") != "check":
         raise WireError("expected a check request")
     name = str(req.get("name"))
     try:
-        registry.get(name)
+        ex = _exercise(name)
     except ValueError as exc:
         raise WireError(str(exc)) from None
+    custom = getattr(ex, "custom", False)
     trials = req.get("trials")
     trials = int(trials) if type(trials) is int and 0 <= trials <= 1000 else None
     limit = req.get("time_limit")
     limit = float(limit) if type(limit) in (int, float) and 0 < limit <= 3600 else None
-    if not req.get("callable"):
+    if not req.get("callable") and not (custom and getattr(ex, "takes_objects", False)):
         result = CheckResult(name, False, f"{name}: expected a function, got an object of type "
                                           f"{str(req.get('type'))[:60]}.", mistake="not-callable")
     else:
-        seed = seed_for(name, req.get("seed") if type(req.get("seed")) is int else 0)
+        seed = req.get("seed") if type(req.get("seed")) is int else 0
+        hidden = seed_for(name, seed)
         kw = {} if limit is None else {"time_limit": limit}
-        result = run_check(name, _Proxy(), seed=seed, trials=trials, device=device,
-                           side=RemoteSide(sock, None, seed), reproduce=False, **kw)
+        if custom:  # note: a training run keeps the notebook's seed: a hidden one must not decide a pass
+            if getattr(ex, "needs_source", False):
+                kw["source"] = source
+            try:
+                result = ex.check(_Proxy(), seed=hidden if getattr(ex, "hidden_seed", True) else seed,
+                                  trials=trials, device=device, side=RemoteCustomSide(sock, ex), **kw)
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+                # note: what the kernel sent is not what its part returns: a failure, never a crash
+                result = CheckResult(name, False, f"{name}: the answers from your kernel could not be judged "
+                                                  f"({type(exc).__name__}).", mistake="malformed-outputs")
+        else:
+            result = run_check(name, _Proxy(), seed=hidden, trials=trials, device=device,
+                               side=RemoteSide(sock, None, hidden), reproduce=False, **kw)
     record = {"name": name, "passed": result.passed, "mistake": result.mistake, "message": result.message}
     if on_verdict is not None:
         on_verdict(record)

@@ -10,7 +10,6 @@ output equals one of the catalogue's.
 from __future__ import annotations
 
 import numbers
-import time
 from types import SimpleNamespace
 import warnings
 from dataclasses import dataclass, field
@@ -20,8 +19,8 @@ import numpy as np
 
 from cnnlab.grading import compare
 from cnnlab.grading.cases import Case
-from cnnlab.grading.guard import forbid, targets_for
-from cnnlab.grading.limits import TimeLimit, call_with_limit
+from cnnlab.grading.custom import LocalSide, exc_text as _exc_text, short_type
+from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
 
 __all__ = ["Mistake", "ArrayExercise", "exc_text", "fmt_value", "guard_spec"]
@@ -47,13 +46,8 @@ class Mistake:
 
 
 def exc_text(exc: BaseException) -> str:
-    """``Type: message`` of a student's exception, shortened, never raising."""
-    try:
-        text = str(exc)
-    except Exception:
-        text = "<unprintable>"
-    text = text if len(text) <= 300 else text[:297] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """``Type: message`` of a student's exception (a `custom.Raised` shows the student's), shortened, never raising."""
+    return _exc_text(exc)
 
 
 def fmt_value(v) -> str:
@@ -99,7 +93,14 @@ class ArrayExercise:
         mutation_key: the key of "an input array was changed" (numerical_gradient: x not restored).
         mutation_text: what to tell the student then.
         forbidden: extra {module: [names]} forbidden besides the course's own implementations.
+        to_wire, from_wire: an argument as plain data for the kernel and back (numerical_gradient's
+            `f` travels by name); identity by default.
+
+    The student's function runs only in `part_call` (the kernel's side, `cnnlab.grading.custom`);
+    everything else runs where `check` runs (the grader, in grading mode).
     """
+
+    custom = True  # note: a `cnnlab.grading.custom` exercise: check(..., side=...) and part_* methods
 
     name: str
     signature: tuple
@@ -116,6 +117,8 @@ class ArrayExercise:
     mutation_text: str = ("your function modified its input `{arg}` in place. Work on a copy (np.maximum, "
                           "x * mask and np.where return new arrays); never change the caller's arrays.")
     forbidden: dict = field(default_factory=dict)
+    to_wire: Callable = field(default=lambda v: v, repr=False)
+    from_wire: Callable = field(default=lambda v: v, repr=False)
 
     # ------------------------------------------------------------ cases
     def cases(self, seed: int = 0, trials: int | None = None) -> list[Case]:
@@ -131,65 +134,73 @@ class ArrayExercise:
         return Case(label, self.signature[:len(values)], tuple(values))
 
     # ------------------------------------------------------------ check
-    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=10.0) -> CheckResult:
-        """Grade `fn`; deterministic for a seed. `device` is unused: the references are numpy/float64."""
+    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=10.0, side=None) -> CheckResult:
+        """Grade `fn`; deterministic for a seed. `device` is unused: the references are numpy/float64.
+
+        `side`: where the student's function runs (`custom.LocalSide` by default; the grader
+        passes `custom.RemoteCustomSide`, and then the hidden seed is not shown).
+        """
         if not callable(fn):
             return CheckResult(self.name, False, f"{self.name}: expected a function, got an object of type "
                                                  f"{type(fn).__name__}.")
+        side = side or LocalSide(self, fn)
+        seed_text = "the grader's hidden seed" if side.remote else f"seed {seed}"
         cases = self.cases(seed, trials)
         budget = [None if time_limit is None else float(time_limit)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
             for i, case in enumerate(cases, 1):
-                where = f"{case.label} (case {i} of {len(cases)}, seed {seed})"
-                found = self._run(fn, case, budget, time_limit, where)
+                where = f"{case.label} (case {i} of {len(cases)}, {seed_text})"
+                found = self._run(side, case, budget, time_limit, where)
                 if found is not None:
                     problem, key = found
                     extra = "" if trials is None else f", trials={trials}"
-                    problem += (f"\n  Reproduce: from cnnlab.grading import cases; "
-                                f"args = cases({self.name!r}, seed={seed}{extra})[{i - 1}].values; "
-                                f"{self.name}(*args)")
+                    if not side.remote:
+                        problem += (f"\n  Reproduce: from cnnlab.grading import cases; "
+                                    f"args = cases({self.name!r}, seed={seed}{extra})[{i - 1}].values; "
+                                    f"{self.name}(*args)")
                     return CheckResult(self.name, False, problem, i, key)
         n_worked = sum(c.label.startswith("worked") for c in cases)
         return CheckResult(self.name, True, f"{self.name}: passed all {len(cases)} cases ({n_worked} worked "
                                             f"examples, {len(cases) - n_worked} feature and random cases; "
-                                            f"seed {seed}).", len(cases))
+                                            f"{seed_text}).", len(cases))
 
-    def _run(self, fn, case: Case, budget, time_limit, where):
+    def part_call(self, fn, budget, state, values):
+        """Kernel side: ``fn(*values)`` under the guard and the time limit, as plain data (`student.Outputs`' fields)."""
+        from cnnlab.grading.student import _call_function
+
+        values = tuple(self.from_wire(v) for v in values)
+        case = Case("", self.signature[:len(values)], values)
+        out = _call_function(guard_spec(self.forbidden), fn, case, budget)
+        if out.timed_out:
+            raise TimeLimit
+        return {"value": out.value, "raised": out.raised, "forbidden": out.forbidden, "mutated": out.mutated}
+
+    def _run(self, side, case: Case, budget, time_limit, where):
         call = ", ".join(f"{n}={fmt_value(v)}" for n, v in zip(case.names, case.values))
         head = f"{self.name} failed on {where}.\n  Call: {self.name}({call})\n"
         with np.errstate(all="ignore"):
             expected = self.reference(*case.values)
-        args = tuple(_copy(v) for v in case.values)
-        targets = targets_for(guard_spec(self.forbidden))
-        start = time.monotonic()
         try:
-            with forbid(fn, targets) as calls, np.errstate(all="ignore"):
-                result = call_with_limit(lambda: fn(*args), budget[0])
+            out = side.run("call", budget, values=tuple(self.to_wire(v) for v in case.values))
         except TimeLimit:
             return (head + f"  Problem: the time limit of {time_limit:g} s (for all cases together) ran out "
                     f"during this call; vectorize the loops over the array's entries.", "time-limit")
-        except (Exception, SystemExit) as exc:
-            self._spend(budget, start)
-            if calls:
-                return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called.", "forbidden-call"
-            return head + f"  Problem: your function raised {exc_text(exc)}.", "exception"
-        self._spend(budget, start)
-        if calls:
-            return head + f"  Problem: this exercise must be solved with numpy; {calls[0]} was called.", "forbidden-call"
-        for arg_name, orig, arg in zip(case.names, case.values, args):
-            if isinstance(orig, np.ndarray) and not (type(arg) is np.ndarray and arg.shape == orig.shape
-                                                     and np.array_equal(arg, orig, equal_nan=True)):
-                return head + "  Problem: " + self.mutation_text.format(arg=arg_name), self.mutation_key
+        if type(out) is not dict or set(out) != {"value", "raised", "forbidden", "mutated"}:
+            return head + "  Problem: the kernel sent no result for this call.", "not-comparable"
+        if out["forbidden"]:
+            return (head + f"  Problem: this exercise must be solved with numpy; {str(out['forbidden'])[:200]} "
+                    f"was called.", "forbidden-call")
+        if out["raised"] is not None:
+            raised = out["raised"]
+            text = f"{raised[0]}: {raised[1]}" if raised[1] else str(raised[0])
+            return head + f"  Problem: your function raised {text}.", "exception"
+        if out["mutated"] is not None:
+            return head + "  Problem: " + self.mutation_text.format(arg=str(out["mutated"])[:60]), self.mutation_key
         try:
-            return self._compare(case, result, expected, head)
+            return self._compare(case, out["value"], expected, head)
         except (Exception, SystemExit) as exc:  # note: a safety net; a result that defeats comparison fails
             return head + f"  Problem: the result could not be compared with the expected one ({exc_text(exc)}).", "not-comparable"
-
-    @staticmethod
-    def _spend(budget, start):
-        if budget[0] is not None:
-            budget[0] -= time.monotonic() - start
 
     def _parts(self, result):
         """The result as a list of parts (one per output name), or a problem text."""
@@ -198,7 +209,7 @@ class ArrayExercise:
         what = f"({', '.join(self.outputs)})"
         if not isinstance(result, (tuple, list)) or len(result) != len(self.outputs):
             got = (f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list))
-                   else f"an object of type {type(result).__name__}")
+                   else f"an object of type {short_type(result)}")
             return None, f"it must return a tuple {what}; it returned {got}"
         return list(result), None
 
@@ -207,7 +218,7 @@ class ArrayExercise:
         if self.outputs and self.outputs[k] == "loss":
             val = _as_float(part)
             if val is None:
-                return f"{what} must be a single float (e.g. float(loss)); got an object of type {type(part).__name__}"
+                return f"{what} must be a single float (e.g. float(loss)); got an object of type {short_type(part)}"
             if not np.isfinite(val):
                 return f"{what} is {val}; expected {float(exp):.10g}"
             if abs(val - float(exp)) > self.atol * max(1.0, abs(float(exp))) + self.rtol * abs(float(exp)):

@@ -14,14 +14,14 @@ is in the function's globals, each is checked and the first that fails is named.
 """
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 
+from cnnlab.grading.custom import LocalSide, short_type, spend
 from cnnlab.grading.exercises._array import exc_text, guard_spec
 from cnnlab.grading.guard import forbid, targets_for
-from cnnlab.grading.limits import TimeLimit, call_with_limit
+from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
 
 __all__ = ["CUSTOM", "init_params", "digits_batch", "ref_convnet_loss", "TRAIN_STEPS", "TRAIN_N", "LR",
@@ -70,23 +70,29 @@ def _targets():
             for m, names in targets.items()}
 
 
-def _call(fn, params, x, y, budget):
-    args = ({k: v.copy() for k, v in params.items()}, x.copy(), y.copy())
-    start = time.monotonic()
-    calls: list = []
-    try:
-        with forbid(fn, _targets()) as calls, np.errstate(all="ignore"):
-            out = call_with_limit(lambda: fn(*args), budget[0])
-    except (Exception, SystemExit):
-        if not calls:
-            raise
-        out = None  # note: the forbidden call is the cause, not what it made the student's code raise
-    finally:
-        if budget[0] is not None:
-            budget[0] -= time.monotonic() - start
-    if calls:
-        raise _Fail(f"this exercise must be solved with your own numpy layers; {calls[0]} was called.", "forbidden-call")
+def _call(side, params, x, y, budget):
+    """The student's ``convnet_loss(params, x, y)`` on the student's side, as `_describe`'s plain data."""
+    out = side.run("loss", budget, params=params, x=x, y=y)
+    if type(out) is dict and "forbidden" in out:
+        raise _Fail(f"this exercise must be solved with your own numpy layers; {str(out['forbidden'])[:200]} was "
+                    f"called.", "forbidden-call")
     return out
+
+
+def _describe(out) -> dict:
+    """Kernel side: what `_unpack` needs of ``(loss, grads)``, as plain data."""
+    from cnnlab.grading.compare import Foreign
+    from cnnlab.grading.student import _typename
+
+    if not isinstance(out, (tuple, list)) or len(out) != 2 or not isinstance(out[1], dict):
+        return {"type": type(out).__name__}
+    loss, grads = out
+    try:
+        loss = float(loss)
+    except Exception:
+        return {"loss_type": type(loss).__name__}
+    return {"loss": loss, "grads": {k: v.copy() if type(v) is np.ndarray else Foreign(_typename(v))
+                                    for k, v in grads.items() if type(k) is str}}
 
 
 class _Fail(Exception):
@@ -96,41 +102,40 @@ class _Fail(Exception):
 
 
 def _unpack(out):
-    if not isinstance(out, (tuple, list)) or len(out) != 2 or not isinstance(out[1], dict):
+    """``(loss, grads)`` from `_describe`'s data (grader side), or `_Fail` naming what is wrong."""
+    if type(out) is not dict or not ({"type"} <= set(out) or {"loss_type"} <= set(out)
+                                     or {"loss", "grads"} <= set(out)):
+        raise _Fail("the student's side sent no result.", "not-a-tuple")
+    if "type" in out:
         raise _Fail(f"convnet_loss must return a tuple (loss, grads) with grads a dict; got an object of type "
-                    f"{type(out).__name__}.", "not-a-tuple")
-    loss, grads = out
-    try:
-        loss = float(loss)
-    except Exception:
-        raise _Fail(f"the loss must be a single float; got {type(loss).__name__}.", "not-a-tuple") from None
+                    f"{str(out['type'])[:60]}.", "not-a-tuple")
+    if "loss_type" in out or type(out["loss"]) is not float:
+        raise _Fail(f"the loss must be a single float; got {str(out.get('loss_type'))[:60]}.", "not-a-tuple")
+    loss, grads = out["loss"], out["grads"]
+    if type(grads) is not dict:
+        raise _Fail("the student's side sent no gradients.", "not-a-tuple")
     missing = sorted(set(SHAPES) - set(grads))
     if missing:
         raise _Fail(f"grads has no entry for {missing}; it needs one gradient per parameter, keys {sorted(SHAPES)}.",
                     "grads-missing")
     for k, shape in SHAPES.items():
         if type(grads[k]) is not np.ndarray or grads[k].shape != shape:
-            got = grads[k].shape if isinstance(grads[k], np.ndarray) else type(grads[k]).__name__
+            got = grads[k].shape if type(grads[k]) is np.ndarray else short_type(grads[k])
             raise _Fail(f"grads[{k!r}] must be a numpy array of shape {shape} (the shape of params[{k!r}]); got {got}.",
                         "grad-shape")
     return loss, grads
 
 
-def _helper_failure(fn) -> tuple[str, str] | None:
-    """The first of the student's helpers (in fn's globals) that fails its own check."""
-    from cnnlab.grading import check
-
-    g = getattr(fn, "__globals__", {}) or {}
-    for name in HELPERS:
-        helper = g.get(name)
-        if callable(helper) and getattr(helper, "__module__", None) == getattr(fn, "__module__", None):
-            res = check(name, helper, trials=2, time_limit=5)
-            if not res.passed:
-                return f"your {name} fails its own check: {res.message.splitlines()[0]}", f"helper-fails:{name}"
+def _helper_failure(side) -> tuple[str, str] | None:
+    """The first of the student's helpers (defined beside fn, in the notebook) that fails its own check."""
+    for name, helper in side.helpers(HELPERS, "same-module"):
+        res = helper.check(trials=2, time_limit=5)
+        if not res.passed:
+            return f"your {name} fails its own check: {res.message.splitlines()[0]}", f"helper-fails:{name}"
     return None
 
 
-def _loss_problem(fn, budget) -> tuple[str, str] | None:
+def _loss_problem(side, budget) -> tuple[str, str] | None:
     x, y = digits_batch(6, start=300)
     for seed in (1, 2):
         params = init_params(seed)
@@ -139,7 +144,7 @@ def _loss_problem(fn, budget) -> tuple[str, str] | None:
         params["b2"] = rng.standard_normal(10) * 0.1
         where = f"params = init_params({seed}) with random biases, digits 300..305"
         exp_loss, exp_grads = ref_convnet_loss(params, x, y)
-        loss, grads = _unpack(_call(fn, params, x, y, budget))
+        loss, grads = _unpack(_call(side, params, x, y, budget))
         wrong = []
         if not abs(loss - exp_loss) <= 1e-7 * max(1.0, abs(exp_loss)):
             wrong.append(f"loss {loss:.10g}, expected {exp_loss:.10g}")
@@ -151,40 +156,56 @@ def _loss_problem(fn, budget) -> tuple[str, str] | None:
                              f"{exp_grads[k][i]:.6g}, got {g[i]:.6g}")
         if wrong:
             text = f"on {where}: " + "; ".join(wrong) + "."
-            helper = _helper_failure(fn)
+            helper = _helper_failure(side)
             return (text + f"\n  Likely cause: {helper[0]}", helper[1]) if helper else (text, "wrong-values")
     return None
 
 
 class _ConvnetExercise:
     name = "convnet_loss"
+    custom = True  # note: a `cnnlab.grading.custom` exercise; the student's code runs only in `part_loss`
 
     def cases(self, seed=0, trials=None):
         return []
 
-    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=20.0) -> CheckResult:
+    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=20.0, side=None) -> CheckResult:
         if not callable(fn):
             return CheckResult(self.name, False, f"{self.name}: expected a function, got {type(fn).__name__}.")
+        side = side or LocalSide(self, fn)
         budget = [None if time_limit is None else float(time_limit)]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
-                found = self._run(fn, budget)
+                found = self._run(side, budget)
         except _Fail as f:
             found = (f.text, f.key)
         except TimeLimit:
             found = (f"the time limit of {time_limit:g} s ran out; vectorize your layers.", "time-limit")
         except (Exception, SystemExit) as exc:
             found = (f"your function raised {exc_text(exc)}.", "exception")
-            helper = _helper_failure(fn)
+            helper = _helper_failure(side)
             if helper:
                 found = (found[0] + f"\n  Likely cause: {helper[0]}", helper[1])
         if found is None:
             return CheckResult(self.name, True, self._passed())
         return CheckResult(self.name, False, f"{self.name} failed: {found[0]}", 1, found[1])
 
-    def _run(self, fn, budget):
-        return _loss_problem(fn, budget)
+    def part_loss(self, fn, budget, state, params, x, y):
+        """Kernel side: ``fn(params, x, y)`` on copies, under the guard and the time limit, as plain data."""
+        args = ({k: np.array(v, dtype=np.float64) for k, v in params.items()}, np.array(x), np.array(y))
+        calls: list = []
+        try:
+            with forbid(fn, _targets()) as calls, np.errstate(all="ignore"):
+                out = spend(budget, lambda: fn(*args))
+        except (Exception, SystemExit):
+            if not calls:
+                raise
+        if calls:  # note: the forbidden call is the cause, not what it made the student's code raise
+            return {"forbidden": str(calls[0])}
+        return _describe(out)
+
+    def _run(self, side, budget):
+        return _loss_problem(side, budget)
 
     def _passed(self):
         return "convnet_loss: the loss and all four gradients match torch autograd on two batches."
@@ -193,21 +214,21 @@ class _ConvnetExercise:
 class _TrainingExercise(_ConvnetExercise):
     name = "convnet_training"
 
-    def _run(self, fn, budget):
+    def _run(self, side, budget):
         x, y = digits_batch()
         params = init_params(0)
         losses = []
         for _ in range(TRAIN_STEPS):
-            loss, grads = _unpack(_call(fn, params, x, y, budget))
+            loss, grads = _unpack(_call(side, params, x, y, budget))
             losses.append(loss)
             params = {k: params[k] - LR * grads[k] for k in SHAPES}
-        loss, _ = _unpack(_call(fn, params, x, y, budget))
+        loss, _ = _unpack(_call(side, params, x, y, budget))
         self.final = loss
         if not np.isfinite(loss) or loss > MAX_FINAL_LOSS:
             text = (f"after {TRAIN_STEPS} SGD steps (lr {LR}) from init_params(0) on the first {TRAIN_N} digits the "
                     f"loss is {loss:.4g} (it started at {losses[0]:.4g}); it must be at most {MAX_FINAL_LOSS} "
                     f"(correct gradients reach {SOLUTION_FINAL_LOSS}).")
-            found = _loss_problem(fn, budget)
+            found = _loss_problem(side, budget)
             return (text + f"\n  Likely cause: {found[0]}", found[1]) if found else (text, "loss-too-high")
         return None
 

@@ -64,6 +64,24 @@ class _MatMul:
 
 
 _FUNCS = (_square, _cube, _tanh, _sum_squares)
+_BY_NAME = {f.__name__: f for f in _FUNCS}
+
+
+def _f_to_wire(v):
+    """numerical_gradient's test function as plain data for the kernel: its name, or W of x @ W."""
+    if isinstance(v, _MatMul):
+        return {"matmul": v.w}
+    if callable(v) and _BY_NAME.get(getattr(v, "__name__", None)) is v:
+        return {"testfn": v.__name__}
+    return v
+
+
+def _f_from_wire(v):
+    if type(v) is dict and set(v) == {"matmul"}:
+        return _MatMul(np.asarray(v["matmul"], dtype=np.float64))
+    if type(v) is dict and set(v) == {"testfn"}:
+        return _BY_NAME[v["testfn"]]
+    return v
 
 
 # ------------------------------------------------------------------ softmax_cross_entropy
@@ -202,6 +220,7 @@ NUMERICAL_GRADIENT = ArrayExercise(
     reference=ref_numerical_gradient,
     rtol=1e-6, atol=1e-6,  # note: differences of f in another order round differently, ~1e-10
     mutation_key="x-not-restored",
+    to_wire=_f_to_wire, from_wire=_f_from_wire,
     mutation_text=("`{arg}` was left changed after the call: restore each entry exactly after perturbing it "
                    "(old = x[i]; ...; x[i] = old; note that x[i] += h then x[i] -= h can leave a rounding "
                    "error), or perturb a copy."),

@@ -10,15 +10,15 @@ at the end, ...) or off the exception the builder raised.
 """
 from __future__ import annotations
 
-import time
 import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from cnnlab.grading.custom import LocalSide, Raised, plain_tensor, short_type, spend
 from cnnlab.grading.exercises._array import exc_text
-from cnnlab.grading.limits import TimeLimit, call_with_limit
+from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
 
 __all__ = ["CUSTOM", "ModuleExercise", "summary"]
@@ -81,19 +81,22 @@ class ModuleExercise:
     mistakes: tuple = ()
     exceptions: tuple = ()
 
+    custom = True  # note: a `cnnlab.grading.custom` exercise; the student's builder runs only in `part_build`
+
     def cases(self, seed=0, trials=None):
         return []
 
-    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=30.0) -> CheckResult:
+    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=30.0, side=None) -> CheckResult:
         """Grade the builder `fn` (see the module docstring). Runs on the CPU, float32 then float64."""
         if not callable(fn):
             return self._fail(f"expected a function, got an object of type {type(fn).__name__}.", "not-callable")
         import torch
 
+        side = side or LocalSide(self, fn)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
-                found = self._run(fn, seed, time_limit)
+                found = self._run(side, seed, time_limit)
         except TimeLimit:
             found = (f"building or running the model took more than {time_limit:g} s.", "time-limit")
         except (Exception, SystemExit) as exc:  # note: a student's model may fail anywhere
@@ -115,20 +118,53 @@ class ModuleExercise:
                 return f"it raised {text}\n  Likely cause: {hint}", key
         return f"it raised {text}", "exception"
 
-    def _run(self, fn, seed, time_limit):
+    def part_build(self, fn, budget, state, x):
+        """Kernel side: build twice (fresh?), the leaf table and output on `x` (float32), the parameters in
+        order, and the output in float64 in eval mode (or the exception it raised), as plain data."""
         import torch
 
-        start = time.monotonic()
-        model = call_with_limit(fn, time_limit)
-        if not isinstance(model, torch.nn.Module):
-            return f"{self.name}() must return an nn.Module; it returned an object of type {type(model).__name__}.", "not-a-module"
-        again = call_with_limit(fn, None if time_limit is None else max(0.1, time_limit - (time.monotonic() - start)))
-        if again is model:
-            return f"{self.name}() returned the same object twice; build a fresh model on every call.", "not-fresh"
+        from cnnlab.grading.student import exc_info
+
+        def body():
+            model = fn()
+            if not isinstance(model, torch.nn.Module):
+                return {"not_module": type(model).__name__}
+            if fn() is model:
+                return {"not_fresh": True}
+            xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
+            s = summary(model.float(), xt)
+            rec = {"count": int(s.count), "rows": [(str(t), tuple(int(v) for v in shape), int(p)) for t, shape, p in s.rows],
+                   "out": plain_tensor(s.out), "params": [p.detach().cpu().numpy().copy() for p in model.parameters()]}
+            try:
+                model = model.double()
+                model.eval()
+                with torch.no_grad():
+                    rec["out64"] = plain_tensor(model(xt.double()))
+            except (Exception, SystemExit) as exc:
+                rec["out64_error"] = exc_info(exc)
+            return rec
+
+        try:
+            return spend(budget, body)
+        finally:
+            torch.set_default_dtype(torch.float32)
+
+    def _run(self, side, seed, time_limit):
+        import torch
+
         ref = self.reference()
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn(self.input_shape, generator=gen)
-        mine, theirs = summary(ref, x), summary(model.float(), x)
+        rec = side.run("build", [time_limit], x=x.numpy())
+        if "not_module" in rec:
+            return (f"{self.name}() must return an nn.Module; it returned an object of type "
+                    f"{str(rec['not_module'])[:60]}.", "not-a-module")
+        if "not_fresh" in rec:
+            return f"{self.name}() returned the same object twice; build a fresh model on every call.", "not-fresh"
+        out = rec["out"]
+        theirs = Summary(int(rec["count"]), [(str(t), tuple(shape), int(p)) for t, shape, p in rec["rows"]],
+                         torch.as_tensor(out) if type(out) is np.ndarray else out)
+        mine = summary(ref, x)
         table = f"\n  Your layers (type, output shape, parameters):\n{theirs.table()}\n  Expected:\n{mine.table()}"
         for key, text, pred in self.mistakes:
             try:
@@ -140,32 +176,36 @@ class ModuleExercise:
             return f"{self._differs(theirs, mine)}{table}", "param-count"
         if _layers(theirs) != _layers(mine):
             return f"the layers or their output shapes differ from the expected table.{table}", "layers"
-        return self._compare_outputs(model, ref, x)
+        return self._compare_outputs(rec, ref, x)
 
     def _differs(self, theirs, mine) -> str:
         if theirs.count != mine.count:
             return f"the model has {theirs.count:,} parameters; {self.what} has {mine.count:,}."
         return "the layers or their output shapes differ from the expected table."
 
-    def _compare_outputs(self, model, ref, x):
+    def _compare_outputs(self, rec, ref, x):
         import torch
 
         mine = list(ref.parameters())
-        theirs = list(model.parameters())
-        if [p.shape for p in theirs] != [p.shape for p in mine]:
+        theirs = [p for p in rec["params"] if type(p) is np.ndarray]
+        if len(theirs) != len(rec["params"]) or [p.shape for p in theirs] != [tuple(p.shape) for p in mine]:
             got = ", ".join(str(tuple(p.shape)) for p in theirs)
             want = ", ".join(str(tuple(p.shape)) for p in mine)
             return (f"the parameters, in order, have shapes {got}; expected {want} (weights before biases, layers "
                     f"in forward order).", "param-shapes")
-        model, ref = model.double(), ref.double()
+        ref = ref.double()
         with torch.no_grad():
             for p, q in zip(mine, theirs):
-                p.copy_(q)
-            model.eval(), ref.eval()
+                p.copy_(torch.as_tensor(q))
+            ref.eval()
             want = ref(x.double())
-            got = model(x.double())
-        if not isinstance(got, torch.Tensor) or got.shape != want.shape:
-            return f"the output has shape {getattr(got, 'shape', type(got).__name__)}; expected {tuple(want.shape)}.", "output-shape"
+        if "out64_error" in rec:
+            raise Raised(rec["out64_error"])
+        got = rec.get("out64")
+        if type(got) is not np.ndarray or got.shape != tuple(want.shape):
+            shape = got.shape if type(got) is np.ndarray else short_type(got)
+            return f"the output has shape {shape}; expected {tuple(want.shape)}.", "output-shape"
+        got = torch.as_tensor(got.astype(np.float64))
         if not torch.allclose(got, want, rtol=1e-7, atol=1e-9):
             diff = float((got - want).abs().max())
             return (f"with your parameters copied into the reference, the outputs differ (largest difference "

@@ -6,20 +6,22 @@
   the parameters afterwards say whether ``zero_grad``, ``backward`` and
   ``step`` all ran, in that order.
 - ``evaluate(model, x, y) -> float``: accuracy in [0, 1]; the model is a spy
-  that records whether it ran in eval mode and with gradients off.
+  that records whether it ran in eval mode and with gradients off (`_evaluate`).
 - ``mnist1d_training``: the grader trains its own copy of the seed's conv
   net with the student's ``train_step`` (`STEPS` Adam steps, lr 0.01, batch
   100, seed 0) and needs `MIN_ACCURACY` on the test split.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 
 import numpy as np
 
+from cnnlab.grading.custom import LocalSide, spend
 from cnnlab.grading.exercises._array import exc_text
-from cnnlab.grading.limits import TimeLimit, call_with_limit
+from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
 
 __all__ = ["CUSTOM", "STEPS", "BATCH", "LR", "MIN_ACCURACY", "mnist1d_tensors", "train"]
@@ -75,24 +77,43 @@ class _GraderError(Exception):
     """Something on the grader's side failed before the student's code ran (data, model): not the student's fault."""
 
 
+@contextlib.contextmanager
+def _one_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # note: these small nets train several times faster on one thread
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _number(out) -> dict:
+    """Kernel side: what the judge needs of a returned loss or accuracy, as plain data."""
+    import torch
+
+    number = not isinstance(out, (bool, np.bool_)) and isinstance(out, (float, int, np.floating, np.integer))
+    return {"tensor": isinstance(out, torch.Tensor), "type": type(out).__name__,
+            "np_int": isinstance(out, np.integer), "value": float(out) if number else None}
+
+
 class _Base:
     name = ""
+    custom = True  # note: a `cnnlab.grading.custom` exercise; the student's code runs only in its part_* method
 
     def cases(self, seed=0, trials=None):
         return []
 
-    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=10.0) -> CheckResult:
+    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=10.0, side=None) -> CheckResult:
         if not callable(fn):
             return CheckResult(self.name, False, f"{self.name}: expected a function, got {type(fn).__name__}.", 0,
                                "not-callable")
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # note: these small nets train several times faster on one thread
+        side = side or LocalSide(self, fn)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _one_thread():
                 warnings.simplefilter("ignore")  # note: nbgrader scores any stderr output as an error
-                message = self._run(fn, seed, time_limit)
+                message = self._run(side, seed, time_limit)
         except _Fail as f:
             return CheckResult(self.name, False, f"{self.name} failed: {f.text}", 1, f.key)
         except TimeLimit:
@@ -105,8 +126,6 @@ class _Base:
         except (Exception, SystemExit) as exc:
             return CheckResult(self.name, False, f"{self.name} failed: your function raised {exc_text(exc)}.", 1,
                                "exception")
-        finally:
-            torch.set_num_threads(threads)
         return CheckResult(self.name, True, message, 1)
 
 
@@ -120,7 +139,22 @@ def _small_model(seed):
 class _TrainStep(_Base):
     name = "train_step"
 
-    def _run(self, fn, seed, time_limit):
+    def part_step(self, fn, budget, state, seed, x, y):
+        """Kernel side: one ``fn(model, opt, x, y)`` on the seeded small model with stale gradients; the
+        parameters and gradients afterwards and what it returned, as plain data."""
+        import torch
+
+        model = _small_model(seed)
+        for p in model.parameters():
+            p.grad = torch.full_like(p, 5.0)  # note: a previous step's gradient, left behind on purpose
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        with _one_thread():
+            out = spend(budget, lambda: fn(model, opt, torch.as_tensor(x), torch.as_tensor(y)))
+        return {"after": [p.detach().cpu().numpy().copy() for p in model.parameters()],
+                "grads": [None if p.grad is None else p.grad.detach().cpu().numpy().copy() for p in model.parameters()],
+                "out": _number(out)}
+
+    def _run(self, side, seed, time_limit):
         import torch
         import torch.nn.functional as F
 
@@ -130,24 +164,24 @@ class _TrainStep(_Base):
         model = _small_model(seed)
         before = [p.detach().clone() for p in model.parameters()]
         stale = [torch.full_like(p, 5.0) for p in model.parameters()]
-        for p, s in zip(model.parameters(), stale):
-            p.grad = s.clone()  # note: a previous step's gradient, left behind on purpose
         # the right answer, on a copy
         ref = _small_model(seed)
         logits = ref(x)
         loss = F.cross_entropy(logits, y)
         grads = torch.autograd.grad(loss, list(ref.parameters()), retain_graph=True)
         lr = 0.1
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
         where = "a Linear(8, 4) model, SGD lr 0.1, a batch of 6, stale gradients in .grad beforehand"
-        out = call_with_limit(lambda: fn(model, opt, x, y), time_limit)
-        after = [p.detach() for p in model.parameters()]
+        rec = side.run("step", [time_limit], seed=seed, x=x.numpy(), y=y.numpy())
+        after = [torch.as_tensor(a) for a in rec["after"]]
+        if [tuple(a.shape) for a in after] != [tuple(b.shape) for b in before]:
+            raise _Fail(f"on {where}, the model's parameters changed shape.", "wrong-update")
+        out = rec["out"]
 
         def moved_by(g):
             return all(torch.allclose(a, b - lr * d, rtol=1e-9, atol=1e-12) for a, b, d in zip(after, before, g))
 
         if all(torch.equal(a, b) for a, b in zip(after, before)):
-            cleared = all(p.grad is None or not p.grad.any() for p in model.parameters())
+            cleared = all(g is None or not np.any(g) for g in rec["grads"])
             if cleared:
                 raise _Fail(f"on {where}, the parameters did not change and the gradients are empty: step() had "
                             f"nothing to apply, so zero_grad() ran after backward() (or backward() never ran). "
@@ -167,19 +201,22 @@ class _TrainStep(_Base):
                     raise _Fail(f"on {where}, the parameters moved along the gradient of another loss: {text}", key)
             raise _Fail(f"on {where}, the parameters after the step differ from one SGD step on "
                         f"F.cross_entropy(model(x), y).", "wrong-update")
-        if isinstance(out, torch.Tensor):
+        if out["tensor"]:
             raise _Fail("train_step returned a tensor; return the loss as a Python float (loss.item()), so that "
                         "no graph is kept alive between steps.", "loss-tensor")
-        if isinstance(out, (bool, np.bool_)) or not isinstance(out, (float, int, np.floating)):
-            raise _Fail(f"train_step must return the loss as a float; it returned {type(out).__name__}.", "no-loss")
-        loss = float(loss.detach())
-        if not abs(float(out) - loss) <= 1e-9 * max(1.0, abs(loss)):
+        if out["value"] is None or out["np_int"]:
+            raise _Fail(f"train_step must return the loss as a float; it returned {str(out['type'])[:60]}.",
+                        "no-loss")
+        loss, value = float(loss.detach()), float(out["value"])
+        if not abs(value - loss) <= 1e-9 * max(1.0, abs(loss)):
             with torch.no_grad():
+                for p, a in zip(model.parameters(), after):
+                    p.copy_(a)
                 after_loss = float(F.cross_entropy(model(x), y))
-            if abs(float(out) - after_loss) <= 1e-9 * max(1.0, abs(after_loss)):
+            if abs(value - after_loss) <= 1e-9 * max(1.0, abs(after_loss)):
                 raise _Fail("train_step returned the loss after the step; return the loss computed in this step "
                             "(before optimizer.step()).", "loss-after-step")
-            raise _Fail(f"train_step returned {float(out):.10g}; the cross-entropy of this batch is "
+            raise _Fail(f"train_step returned {value:.10g}; the cross-entropy of this batch is "
                         f"{loss:.10g}.", "wrong-loss-value")
         return "train_step: zero_grad, backward and step ran in order; the loss is returned as a float."
 
@@ -195,95 +232,53 @@ class _TrainStep(_Base):
                F.cross_entropy(logits, y, reduction="sum"))
 
 
-class _Spy:
-    """A model wrapper that records (training, grad enabled) on every forward pass."""
-
-    def __new__(cls, inner):
-        import torch
-
-        class Spy(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.inner = inner
-                self.calls = []
-
-            def forward(self, x):
-                self.calls.append((self.training, torch.is_grad_enabled()))
-                return self.inner(x)
-
-        return Spy()
-
-
-class _Evaluate(_Base):
-    name = "evaluate"
-
-    def _run(self, fn, seed, time_limit):
-        import torch
-
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
-        inner = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(40, 10))
-        x = torch.randn(300, 1, 40, generator=gen)
-        with torch.no_grad():
-            y = inner[2](x.flatten(1)).argmax(1)
-            flip = torch.rand(300, generator=gen) < 0.3  # note: 30 % wrong labels, so accuracy is not 1
-            y[flip] = (y[flip] + 1) % 10
-        expected = _accuracy(inner, x, y)
-        spy = _Spy(inner)
-        spy.train()
-        torch.manual_seed(seed + 1)
-        out = call_with_limit(lambda: fn(spy, x, y), time_limit)
-        where = "a model with Dropout(0.5), 300 samples, in training mode beforehand"
-        if not spy.calls:
-            raise _Fail(f"on {where}, evaluate never called the model.", "model-not-called")
-        if any(train for train, _ in spy.calls):
-            raise _Fail(f"on {where}, the model ran in training mode (dropout active): call model.eval() before "
-                        f"evaluating.", "eval-missing")
-        if any(grad for _, grad in spy.calls):
-            raise _Fail(f"on {where}, the model ran with gradients recorded: evaluate inside `with torch.no_grad():` "
-                        f"(it saves memory and time).", "no-grad-missing")
-        if isinstance(out, torch.Tensor):
-            raise _Fail("evaluate returned a tensor; return the accuracy as a Python float (.item()).",
-                        "accuracy-tensor")
-        if isinstance(out, (bool, np.bool_)) or not isinstance(out, (float, int, np.floating, np.integer)):
-            raise _Fail(f"evaluate must return the accuracy as a float; it returned {type(out).__name__}.",
-                        "no-accuracy")
-        val = float(out)
-        if abs(val - expected) <= 1e-6:  # note: float32 means are fine; accuracies are multiples of 1/300
-            return f"evaluate: eval mode, no gradients, accuracy {expected:.4f} as expected."
-        if abs(val - expected * len(y)) <= 1e-3:
-            raise _Fail(f"evaluate returned {val:g}, the number of correct predictions; return the fraction "
-                        f"({expected:.4f}).", "count-not-fraction")
-        if abs(val - 100 * expected) <= 1e-4:
-            raise _Fail(f"evaluate returned {val:g}, a percentage; return a fraction in [0, 1].", "percent")
-        raise _Fail(f"on {where}, evaluate returned {val:.6g}; the accuracy is {expected:.6g} (argmax of the "
-                    f"logits over the classes, compared with y, averaged).", "wrong-accuracy")
-
-
 class _Mnist1dTraining(_Base):
     name = "mnist1d_training"
+    hidden_seed = False  # note: the seed picks batches and initial weights; a hidden one must not decide a pass
 
-    def _run(self, fn, seed, time_limit):
+    def part_train(self, fn, budget, state, seed):
+        """Kernel side: train the seed's conv net with ``fn`` as the step; its test predictions, as plain data."""
         import torch
 
         from cnnlab.models import MNIST1DConvNet
 
-        try:  # note: the grader's side, before any student code: its failure is never blamed on the student
-            x, y, xt, yt = mnist1d_tensors()
+        try:  # note: the data and model are the grader's; their failure is never blamed on the student
+            x, y, xt, _ = mnist1d_tensors()
             torch.manual_seed(seed)
             model = MNIST1DConvNet().net
         except Exception as exc:  # noqa: BLE001 - e.g. the mnist1d package missing on this machine
-            raise _GraderError(exc_text(exc)) from exc
+            return {"grader_error": exc_text(exc)}
         start = time.process_time()
-        losses = call_with_limit(lambda: train(model, fn, x, y, seed=seed), time_limit)
+        with _one_thread():
+            losses = spend(budget, lambda: train(model, fn, x, y, seed=seed))
         cpu = time.process_time() - start
-        acc = _accuracy(model, xt, yt)
-        if not np.isfinite(losses[-1]) or acc < MIN_ACCURACY:
+        model.eval()
+        with torch.no_grad():
+            pred = model(xt).argmax(1).cpu().numpy().astype(np.int64)
+        try:
+            last = float(losses[-1])
+        except Exception:  # noqa: BLE001 - a step that returns no number: the accuracy decides
+            last = float("nan")
+        return {"predictions": pred, "last_loss": last, "cpu": float(cpu)}
+
+    def _run(self, side, seed, time_limit):
+        try:  # note: the grader's side, before any student code: its failure is never blamed on the student
+            yt = mnist1d_tensors()[3].numpy()
+        except Exception as exc:  # noqa: BLE001 - e.g. the mnist1d package missing on this machine
+            raise _GraderError(exc_text(exc)) from exc
+        rec = side.run("train", [time_limit], seed=seed)
+        if "grader_error" in rec:
+            raise _GraderError(str(rec["grader_error"])[:300])
+        pred, last = rec["predictions"], rec["last_loss"]
+        if type(pred) is not np.ndarray or pred.shape != yt.shape or type(last) is not float:
+            raise _Fail("the predictions of the trained model did not come back.", "accuracy-too-low")
+        acc = float((pred == yt).mean())
+        if not np.isfinite(last) or acc < MIN_ACCURACY:
             raise _Fail(f"training the seed's conv net with your train_step ({STEPS} Adam steps, lr {LR}, batch "
                         f"{BATCH}, seed {seed}) reached test accuracy {acc:.3f}; at least {MIN_ACCURACY} is needed "
-                        f"(final loss {float(losses[-1]):.4g}).", "accuracy-too-low")
+                        f"(final loss {last:.4g}).", "accuracy-too-low")
         return (f"mnist1d_training: test accuracy {acc:.3f} >= {MIN_ACCURACY} after {STEPS} steps "
-                f"({cpu:.1f} s CPU).")
+                f"({float(rec['cpu']):.1f} s CPU).")
 
 
-CUSTOM = {e.name: e for e in (_TrainStep(), _Evaluate(), _Mnist1dTraining())}
+CUSTOM = {e.name: e for e in (_TrainStep(), _Mnist1dTraining())}  # evaluate: `_evaluate`

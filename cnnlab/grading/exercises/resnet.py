@@ -11,16 +11,21 @@
   shortcut first or call F.relu.
 - `check_trained_resnet(model)`: accuracy on held-back synthetic shapes.
 - `check_predict(predict)`: the fixed predict of the "forgot model.eval()" bug.
+
+All three are custom exercises (`cnnlab.grading.custom`): ``check("basic_block", fn)``,
+``check("small_resnet", model)`` and ``check("predict", predict)`` run them, decided by the
+grader in grading mode; the last two live in `_trained`.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from cnnlab.grading import compare
-from cnnlab.grading.limits import TimeLimit, call_with_limit
+from cnnlab.grading.custom import LocalSide, Raised, exc_text, plain_tensor, spend
+from cnnlab.grading.limits import TimeLimit
 from cnnlab.grading.result import CheckResult
 
-__all__ = ["check_basic_block", "check_trained_resnet", "check_predict", "block_cases", "EXERCISES"]
+__all__ = ["check_basic_block", "check_trained_resnet", "check_predict", "block_cases", "BASIC_BLOCK", "EXERCISES"]
 
 EXERCISES: list = []  # graded by the check_* functions below
 _NAME = "basic_block"
@@ -100,7 +105,7 @@ _VARIANTS = {
 }
 
 
-def _diagnose_keys(got, want, sd, ref_sd):
+def _diagnose_keys(got, want, sd, ref_sd):  # note: sd and ref_sd map the names to (shapes of) the entries
     missing, extra = sorted(want - got), sorted(got - want)
     if any(k.startswith("downsample") for k in missing) and not any(k.startswith("downsample") for k in extra):
         return ("downsample-missing", "the shortcut has no projection although the shape changes (stride ≠ 1 or "
@@ -117,63 +122,53 @@ def _diagnose_keys(got, want, sd, ref_sd):
             f"the 1×1 conv and its BatchNorm).")
 
 
-def _run_case(fn, args, x, rng, budget):
+def _run_case(side, args, x, rng, budget):
     import torch
 
     from cnnlab.models.blocks import basic_block as reference
 
-    start = _now()
     try:
-        model = call_with_limit(lambda: fn(*args), budget[0])
+        built = side.run("build", budget, args=tuple(args))
     except TimeLimit:
         return "  Problem: the time limit ran out while building your block.", "time-limit"
-    except (Exception, SystemExit) as exc:
-        return f"  Problem: your function raised {type(exc).__name__}: {exc}", "exception"
-    finally:
-        budget[0] -= _now() - start
-    if not isinstance(model, torch.nn.Module):
-        return (f"  Problem: it must return a torch.nn.Module; it returned an object of type {type(model).__name__}.",
-                "not-a-module")
+    except Raised as exc:
+        return f"  Problem: your function raised {exc_text(exc)}", "exception"
+    if "not_module" in built:
+        return (f"  Problem: it must return a torch.nn.Module; it returned an object of type "
+                f"{str(built['not_module'])[:60]}.", "not-a-module")
     ref = reference(*args)
-    sd, ref_sd = model.state_dict(), ref.state_dict()
-    got, want = _keys(sd), _keys(ref_sd)
+    shapes, ref_sd = built["shapes"], ref.state_dict()
+    got, want = _keys(shapes), _keys(ref_sd)
     if got != want:
-        key, text = _diagnose_keys(got, want, sd, ref_sd)
+        key, text = _diagnose_keys(got, want, shapes, ref_sd)
         return f"  Problem: the state_dict keys differ from the reference's.\n  Likely cause: {text}", key
     for k in sorted(want):
-        if tuple(sd[k].shape) != tuple(ref_sd[k].shape):
+        if tuple(shapes[k]) != tuple(ref_sd[k].shape):
             key = "downsample-kernel" if k == "downsample.0.weight" else "state-dict-shapes"
-            return (f"  Problem: {k} has shape {tuple(sd[k].shape)}; torchvision's has {tuple(ref_sd[k].shape)}"
+            return (f"  Problem: {k} has shape {tuple(shapes[k])}; torchvision's has {tuple(ref_sd[k].shape)}"
                     + (" (the projection is a 1×1 convolution)." if key == "downsample-kernel" else "."), key)
     weights = _randomised(ref_sd, rng)
     xt = torch.as_tensor(x, dtype=torch.float64)
     for train in (False, True):
         mode = "training" if train else "eval"
         try:
-            model = model.double().train(train)  # note: float64 before loading, so no float32 rounding
-            model.load_state_dict(weights, strict=False)
-            start = _now()
-            try:
-                with torch.no_grad():
-                    out = call_with_limit(lambda: model(xt.clone()), budget[0])
-            finally:
-                budget[0] -= _now() - start
+            actual = side.run("forward", budget, weights={k: v.numpy() for k, v in weights.items()}, x=x,
+                              train=train)
         except TimeLimit:
             return "  Problem: the time limit ran out while running your block.", "time-limit"
-        except (Exception, SystemExit) as exc:
+        except Raised as exc:
             return (f"  Problem: running your block in {mode} mode on an input of shape {x.shape} raised "
-                    f"{type(exc).__name__}: {exc}", "forward-error")
+                    f"{exc_text(exc)}", "forward-error")
         ref = ref.double().train(train)
         ref.load_state_dict(weights)
         with torch.no_grad():
             want_out = ref(xt.clone()).numpy()
-        actual = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else out
         problem = compare.array_problem(actual, want_out)
         if problem is None:
             continue
         head = (f"  Problem: in {mode} mode, with the same random weights and BatchNorm statistics loaded into your "
                 f"block and torchvision's, {problem}.")
-        if isinstance(actual, np.ndarray) and actual.shape == want_out.shape:
+        if type(actual) is np.ndarray and actual.shape == want_out.shape:
             for how, text in _VARIANTS.items():
                 try:
                     with torch.no_grad():
@@ -186,144 +181,83 @@ def _run_case(fn, args, x, rng, budget):
     return None, None
 
 
-def _now():
-    import time
+class _BasicBlock:
+    """``check("basic_block", fn)``: the student's block builder, graded on the grader's side (see module doc)."""
 
-    return time.monotonic()
+    name = _NAME
+    custom = True  # note: a `cnnlab.grading.custom` exercise; the student's code runs only in its part_* methods
+
+    def cases(self, seed=0, trials=None):
+        return []
+
+    def part_build(self, fn, budget, state, args):
+        """Kernel side: ``fn(*args)``, kept for `part_forward`; its state_dict's names and shapes."""
+        import torch
+
+        model = spend(budget, lambda: fn(*args))
+        if not isinstance(model, torch.nn.Module):
+            return {"not_module": type(model).__name__}
+        state["model"] = model
+        return {"shapes": {str(k): tuple(int(d) for d in v.shape) for k, v in model.state_dict().items()}}
+
+    def part_forward(self, fn, budget, state, weights, x, train):
+        """Kernel side: the built block in float64 with `weights` loaded, run on `x` in the given mode."""
+        import torch
+
+        model = state["model"].double().train(bool(train))  # note: float64 before loading, so no float32 rounding
+        model.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()}, strict=False)
+        with torch.no_grad():
+            return plain_tensor(spend(budget, lambda: model(torch.as_tensor(x, dtype=torch.float64))))
+
+    def check(self, fn, *, seed=0, trials=None, device=None, time_limit=_TIME, side=None) -> CheckResult:
+        import warnings
+
+        if not callable(fn):
+            return CheckResult(_NAME, False, f"{_NAME}: expected a function, got an object of type "
+                                             f"{type(fn).__name__}.", mistake="not-callable")
+        side = side or LocalSide(self, fn)
+        seed_text = "the grader's hidden seed" if side.remote else f"seed {seed}"
+        cases = block_cases(seed)
+        rng = np.random.default_rng(seed + 1)
+        budget = [None if time_limit is None else float(time_limit)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # note: nbgrader scores stderr output as an error
+            for i, (label, args, x) in enumerate(cases, 1):
+                problem, key = _run_case(side, args, x, rng, budget)
+                if problem is not None:
+                    return CheckResult(_NAME, False, f"{_NAME} failed on {label} (case {i} of {len(cases)}, "
+                                                     f"{seed_text}).\n  Call: basic_block{args}, run on an input of "
+                                                     f"shape {x.shape}\n{problem}", i, key)
+        return CheckResult(_NAME, True, f"{_NAME}: passed all {len(cases)} cases (state_dict names and shapes, "
+                                        f"outputs in eval and training mode; {seed_text}).", len(cases))
+
+
+BASIC_BLOCK = _BasicBlock()
 
 
 def check_basic_block(fn, *, seed: int = 0, time_limit: float = _TIME) -> CheckResult:
-    """Grade the student's ``basic_block(c_in, c_out, stride)`` against torchvision's BasicBlock (see module doc)."""
-    import warnings
-
-    if not callable(fn):
-        return CheckResult(_NAME, False, f"{_NAME}: expected a function, got an object of type {type(fn).__name__}.",
-                           mistake="not-callable")
-    cases = block_cases(seed)
-    rng = np.random.default_rng(seed + 1)
-    budget = [float(time_limit)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # note: nbgrader scores stderr output as an error
-        for i, (label, args, x) in enumerate(cases, 1):
-            problem, key = _run_case(fn, args, x, rng, budget)
-            if problem is not None:
-                return CheckResult(_NAME, False, f"{_NAME} failed on {label} (case {i} of {len(cases)}, seed {seed}).\n"
-                                                 f"  Call: basic_block{args}, run on an input of shape {x.shape}\n"
-                                                 f"{problem}", i, key)
-    return CheckResult(_NAME, True, f"{_NAME}: passed all {len(cases)} cases (state_dict names and shapes, outputs "
-                                    f"in eval and training mode; seed {seed}).", len(cases))
+    """Grade the student's ``basic_block(c_in, c_out, stride)`` against torchvision's BasicBlock (see module doc);
+    ``check("basic_block", fn)`` is the same check (decided by the grader in grading mode)."""
+    return BASIC_BLOCK.check(fn, seed=seed, time_limit=time_limit)
 
 
-# ------------------------------------------------------------ the trained ResNet
+# ------------------------------------------------ the trained ResNet and the eval fix (`_trained`)
 HELD_BACK_SEED = 40_417  # not shown to students
 RESNET_ACCURACY = 0.85
 
 
-def _is_block(m) -> bool:
-    return all(hasattr(m, a) for a in ("conv1", "bn1", "conv2", "bn2"))
-
-
 def check_trained_resnet(model, *, n: int = 500, seed: int = HELD_BACK_SEED,
                          required: float = RESNET_ACCURACY) -> CheckResult:
-    """Accuracy of the trained `model` (eval mode) on `n` unseen noisy shapes; and two basic blocks, one strided."""
-    import torch
+    """Accuracy of the trained `model` (eval mode) on `n` unseen noisy shapes; and two basic blocks, one strided.
+    ``check("small_resnet", model)`` is the same check (decided by the grader in grading mode)."""
+    from cnnlab.grading.exercises._trained import SMALL_RESNET
 
-    from cnnlab.data import make_shapes
-
-    name = "small_resnet"
-    if not isinstance(model, torch.nn.Module):
-        return CheckResult(name, False, f"{name}: `model` must be a trained torch.nn.Module; got an object of type "
-                                        f"{type(model).__name__}.", mistake="not-a-module")
-    blocks = [m for m in model.modules() if _is_block(m)]
-    strided = [b for b in blocks if tuple(getattr(b.conv1, "stride", (1, 1)))[0] == 2]
-    if len(blocks) < 2 or not strided:
-        return CheckResult(name, False, f"{name}: `model` must contain at least two blocks made by your basic_block "
-                                        f"(modules with conv1, bn1, conv2, bn2), one with a stride-2 conv1; found "
-                                        f"{len(blocks)} block(s), {len(strided)} strided.", mistake="blocks-missing")
-    x, y, _ = make_shapes(n, 16, noise=0.3, seed=seed)
-    was = model.training
-    try:
-        device = next(iter(model.parameters())).device
-        model.eval()
-        with torch.no_grad():
-            logits = model(torch.as_tensor(x[:, None], dtype=torch.float32, device=device))
-        pred = logits.argmax(dim=1).cpu().numpy()
-    except Exception as exc:  # a broken model fails; the grader never crashes
-        return CheckResult(name, False, f"{name}: running `model` on {n} held-back images of shape (N, 1, 16, 16) "
-                                        f"raised {type(exc).__name__}: {exc}", mistake="forward-error")
-    finally:
-        model.train(was)
-    if pred.shape != y.shape:
-        return CheckResult(name, False, f"{name}: `model` gave {pred.size} predictions for {n} images; its output "
-                                        f"must be (N, {int(y.max()) + 1}) logits.", mistake="output-shape")
-    acc = float((pred == y).mean())
-    if acc + 1e-12 < required:
-        return CheckResult(name, False, f"{name}: accuracy on {n} held-back images is {acc:.3f} (eval mode); it must "
-                                        f"reach {required:.2f}. Train longer (more epochs) or with Adam.",
-                           mistake="accuracy-too-low")
-    return CheckResult(name, True, f"{name}: accuracy {acc:.3f} on {n} held-back images (required {required:.2f}).")
-
-
-# ------------------------------------------------------------- the eval fix
-def _grader_model():
-    import torch
-    from torch import nn
-
-    from cnnlab.models.blocks import basic_block
-
-    torch.manual_seed(1)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
-                          basic_block(4, 8, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5))
-    g = np.random.default_rng(3)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):  # statistics far from a batch's own, so modes disagree
-                m.running_mean.copy_(torch.as_tensor(g.normal(0, 1.0, m.num_features)))
-                m.running_var.copy_(torch.as_tensor(g.uniform(0.2, 3.0, m.num_features)))
-    return model
+    return SMALL_RESNET.check(model, seed=seed - SMALL_RESNET.base_seed, time_limit=None, n=n, required=required)
 
 
 def check_predict(predict, *, seed: int = 0) -> CheckResult:
-    """The fixed `predict(model, x)`: eval-mode int64 predictions, state unchanged, mode restored."""
-    import torch
+    """The fixed `predict(model, x)`: eval-mode int64 predictions, state unchanged, mode restored.
+    ``check("predict", predict)`` is the same check (decided by the grader in grading mode)."""
+    from cnnlab.grading.exercises._trained import PREDICT
 
-    name = "predict"
-    model = _grader_model()
-    x = np.random.default_rng(seed).normal(0.5, 1.0, (12, 1, 8, 8))
-    model.eval()
-    with torch.no_grad():
-        want = model(torch.as_tensor(x, dtype=torch.float32)).argmax(dim=1)
-    with torch.no_grad():
-        train_pred = model.train()(torch.as_tensor(x, dtype=torch.float32)).argmax(dim=1)
-    model = _grader_model()
-    for mode in (True, False):
-        model.train(mode)
-        before = {k: v.clone() for k, v in model.state_dict().items()}
-        try:
-            got = call_with_limit(lambda: predict(model, x.copy()), 10.0)
-        except TimeLimit:
-            return CheckResult(name, False, f"{name}: the time limit of 10 s ran out.", mistake="time-limit")
-        except (Exception, SystemExit) as exc:
-            return CheckResult(name, False, f"{name}: predict(model, x) with x of shape {x.shape} raised "
-                                            f"{type(exc).__name__}: {exc}", mistake="exception")
-        label = "a model in training mode" if mode else "a model in eval mode"
-        if not isinstance(got, torch.Tensor) or got.dtype != torch.int64 or tuple(got.shape) != (len(x),):
-            what = f"a {got.dtype} tensor of shape {tuple(got.shape)}" if isinstance(got, torch.Tensor) else \
-                f"an object of type {type(got).__name__}"
-            return CheckResult(name, False, f"{name}: on {label} it returned {what}; it must return an int64 tensor "
-                                            f"of shape ({len(x)},) (argmax over the classes).", mistake="wrong-type")
-        if not all(torch.equal(v, before[k]) for k, v in model.state_dict().items()):
-            return CheckResult(name, False, f"{name}: calling predict on {label} changed the model's state_dict (the "
-                                            f"BatchNorm running statistics): predict in eval mode.",
-                               mistake="state-changed")
-        if model.training != mode:
-            return CheckResult(name, False, f"{name}: predict left {label} in "
-                                            f"{'training' if model.training else 'eval'} mode; restore the mode it "
-                                            f"was in (model.train(was_training)).", mistake="mode-not-restored")
-        if not torch.equal(got.cpu(), want):
-            same_as_train = torch.equal(got.cpu(), train_pred)
-            return CheckResult(name, False, f"{name}: on {label} the predictions differ from eval-mode predictions"
-                                            + (" (they are the training-mode ones: call model.eval() first)."
-                                               if same_as_train else "."),
-                               mistake="not-eval-mode" if same_as_train else "wrong-predictions")
-    return CheckResult(name, True, f"{name}: eval-mode predictions, state unchanged and mode restored.")
+    return PREDICT.check(predict, seed=seed)

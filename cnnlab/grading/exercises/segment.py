@@ -283,39 +283,11 @@ UNET_DICE = 0.85
 
 
 def check_trained_unet(model, *, n=300, seed=HELD_BACK_SEED, required=UNET_DICE) -> CheckResult:
-    """Mean Dice of `model` (eval mode, logits > 0) on `n` unseen noisy shapes; passes at `required`."""
-    import torch
+    """Mean Dice of `model` (eval mode, logits > 0) on `n` unseen noisy shapes; passes at `required`.
+    ``check("tiny_unet", unet)`` is the same check (decided by the grader in grading mode)."""
+    from cnnlab.grading.exercises._trained import TINY_UNET
 
-    name = "tiny_unet"
-    if not isinstance(model, torch.nn.Module):
-        return CheckResult(name, False, f"{name}: `unet` must be a trained torch.nn.Module; got an object of type "
-                                        f"{type(model).__name__}.", mistake="not-a-module")
-    x, masks = noisy_shapes(n, seed)
-    was = model.training
-    try:
-        device = next(iter(model.parameters())).device
-        model.eval()
-        with torch.no_grad():
-            out = model(torch.as_tensor(x, dtype=torch.float32, device=device))
-    except Exception as exc:  # a broken model fails; the grader never crashes
-        return CheckResult(name, False, f"{name}: running `unet` on {n} held-back images of shape (N, 1, 16, 16) "
-                                        f"raised {type(exc).__name__}: {exc}", mistake="forward-error")
-    finally:
-        model.train(was)
-    if tuple(out.shape) != masks.shape:
-        return CheckResult(name, False, f"{name}: `unet` maps (N, 1, 16, 16) to shape {tuple(out.shape)}; expected "
-                                        f"{masks.shape} (one logit per pixel).", mistake="output-shape")
-    pred = (out > 0).cpu().numpy()[:, 0]
-    dice = float(dice_score_reference(pred, masks[:, 0] > 0.5).mean())
-    if dice + 1e-12 < required:
-        hint = (" Every pixel is predicted as foreground: the logits may be probabilities (> 0 always) or the "
-                "loss was not the binary cross-entropy with logits." if pred.all() else
-                " No pixel is predicted as foreground: train longer or with a larger learning rate." if not pred.any()
-                else "")
-        return CheckResult(name, False, f"{name}: mean Dice on {n} held-back images is {dice:.3f}; it must reach "
-                                        f"{required:.2f} (eval mode, mask = logits > 0).{hint}",
-                           mistake="dice-too-low")
-    return CheckResult(name, True, f"{name}: mean Dice {dice:.3f} on {n} held-back images (required {required:.2f}).")
+    return TINY_UNET.check(model, seed=seed - TINY_UNET.base_seed, time_limit=None, n=n, required=required)
 
 
 EXERCISES = [CROP_AND_CONCAT, DICE_SCORE, MEAN_IOU]
