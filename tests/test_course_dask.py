@@ -4,6 +4,7 @@ Needs `distributed` (pinned in requirements.txt); skipped with a message when it
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -13,7 +14,7 @@ import nbformat
 import pytest
 
 from cnnlab.course.config import COURSE_ROOT, Limits
-from cnnlab.course.dask_executor import _parse, dask_executor, gpu_marked
+from cnnlab.course.dask_executor import _parse, dask_executor, gpu_marked, gpu_workers
 from cnnlab.course.demo import expected_scores, student_notebook, students
 from cnnlab.course.selfgrade import scratch_course
 
@@ -105,3 +106,73 @@ def _gradebook(root) -> list[tuple]:
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         return sorted((sub.student.id, nb.name, g.name, g.auto_score, g.max_score)
                       for sub in gb.assignment_submissions("ps1") for nb in sub.notebooks for g in nb.grades)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:  # note: what DaskExecutor needs of a job: a dataclass with the course bytes
+    course: bytes
+    n: int
+
+
+def _double(job: _Job) -> int:
+    return 2 * job.n + len(job.course)
+
+
+def _gpu_course(tmp_path):
+    folder = tmp_path / "solutions" / "ps9"
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["cnnlab"] = {"gpu": True}
+    nbformat.write(nb, folder / "ps9.ipynb")
+    return tmp_path
+
+
+def test_gpu_workers_reads_declared_resources():
+    class FakeClient:
+        def scheduler_info(self):
+            return {"workers": {"tcp://b:2": {"resources": {"GPU": 1}}, "tcp://a:1": {"resources": {}},
+                                "tcp://c:3": {}, "tcp://d:4": {"resources": {"GPU": 2.0}}}}
+
+    assert gpu_workers(FakeClient()) == ["tcp://b:2", "tcp://d:4"]
+
+
+@pytest.mark.slow
+def test_gpu_marked_problem_set_needs_a_gpu_worker_on_a_scheduler(tmp_path):
+    distributed = pytest.importorskip("distributed", reason="`distributed` is not installed")
+    root = _gpu_course(tmp_path)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cpu_only:
+        # note: without the check the jobs would wait forever for a worker that never comes
+        with pytest.raises(ValueError, match=r"ps9 is GPU-marked.*1 worker\(s\).*--resources GPU=1"):
+            with dask_executor(cpu_only.scheduler_address, "ps9", root):
+                pass
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                                  resources={"GPU": 1}) as gpu:
+        with dask_executor(gpu.scheduler_address, "ps9", root) as ex:
+            assert ex.submit_kw["resources"] == {"GPU": 1}
+            assert ex.submit(_double, _Job(b"ab", 20)).result(timeout=30) == 42
+        with dask_executor(gpu.scheduler_address, "ps1", COURSE_ROOT) as ex:
+            assert "resources" not in ex.submit_kw
+
+
+@pytest.mark.slow
+def test_local_cluster_asks_no_gpu_resource(tmp_path):
+    pytest.importorskip("distributed", reason="`distributed` is not installed")
+    with dask_executor("local:1", "ps9", _gpu_course(tmp_path)) as ex:
+        # note: a LocalCluster runs on this machine whatever its device; asking for GPU=1 would hang
+        assert "resources" not in ex.submit_kw
+        assert ex.submit(_double, _Job(b"", 1)).result(timeout=60) == 2
+
+
+def test_cli_bad_or_unreachable_scheduler_is_a_message(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("distributed", reason="`distributed` is not installed")
+    import cnnlab.course.dask_executor as dx
+    from cnnlab.course.cli import main
+
+    monkeypatch.setattr(dx, "CONNECT_TIMEOUT", "1s")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    assert main(["autograde", "ps1", "--submissions", str(subs), "--dask", "local:0"]) == 2
+    assert "--dask local:N needs a positive worker count" in capsys.readouterr().err
+    assert main(["autograde", "ps1", "--submissions", str(subs), "--dask", "tcp://127.0.0.1:9"]) == 2
+    assert "--dask tcp://127.0.0.1:9: cannot reach the scheduler" in capsys.readouterr().err

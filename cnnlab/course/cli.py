@@ -3,6 +3,7 @@ commands (export, report, selfgrade; autograde --student, --dask): the course pi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -182,7 +183,12 @@ def main(argv=None) -> int:
         start = time.monotonic()
         from cnnlab.course.dask_executor import dask_executor
 
-        with dask_executor(args.dask, args.assignment, root) as executor:
+        with contextlib.ExitStack() as stack:
+            try:
+                executor = stack.enter_context(dask_executor(args.dask, args.assignment, root))
+            except ValueError as exc:  # note: a bad address, an unreachable scheduler, no GPU worker
+                print(exc, file=sys.stderr)
+                return 2
             results = autograde(args.assignment, args.submissions, root=root, workers=args.workers,
                                 limits=_limits(args), csv_path=args.csv, executor=executor,
                                 students=args.student)

@@ -11,9 +11,11 @@ kills its worker every time fails alone with KilledWorker, reported as a
 crashed worker for that student.
 
 A problem set is GPU-marked when a source notebook's metadata holds
-``"cnnlab": {"gpu": true}``; its jobs are then submitted with
-``resources={"GPU": 1}`` and run only on workers started with
-``--resources GPU=1``.
+``"cnnlab": {"gpu": true}``; on a scheduler its jobs are then submitted
+with ``resources={"GPU": 1}`` and run only on workers started with
+``--resources GPU=1`` (with none connected, it stops with a message instead
+of waiting forever). A ``local:N`` cluster runs on this machine, whatever
+device it has: no resource is asked for.
 
 Workers need only the installed package: a job carries the student's
 notebooks and the grading course as bytes (`cnnlab.course.bundle`); the
@@ -31,10 +33,14 @@ import uuid
 from concurrent.futures import Executor
 from pathlib import Path
 
-__all__ = ["dask_executor", "DaskExecutor", "gpu_marked", "MISSING_DISTRIBUTED"]
+__all__ = ["dask_executor", "DaskExecutor", "gpu_marked", "gpu_workers", "MISSING_DISTRIBUTED"]
 
 MISSING_DISTRIBUTED = ("--dask needs the `distributed` package (pinned in requirements.txt: "
                        "pip install -r requirements.txt); it is not installed in this environment")
+
+
+#: how long ``--dask tcp://...`` tries to reach the scheduler before it gives up with a message
+CONNECT_TIMEOUT = "30s"
 
 
 def gpu_marked(assignment: str, root: Path) -> bool:
@@ -89,6 +95,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, client, **submit_kw):
         self._client = client
+        self.submit_kw = dict(submit_kw)  # note: what every job is submitted with (resources, pure)
         self._inner = client.get_executor(**submit_kw)
         self._courses: dict[int, object] = {}
 
@@ -121,7 +128,8 @@ def dask_executor(address: str | None, assignment: str, root: Path):
     except ImportError:
         raise SystemExit(MISSING_DISTRIBUTED) from None
     submit_kw = {"pure": False}  # note: a regrade of the same job must run again, not reuse a cached result
-    if gpu_marked(assignment, root):
+    gpu = kind == "remote" and gpu_marked(assignment, root)
+    if gpu:
         submit_kw["resources"] = {"GPU": 1}
     with contextlib.ExitStack() as stack:
         stack.enter_context(dask.config.set({"distributed.scheduler.allowed-failures": 2}))
@@ -132,5 +140,19 @@ def dask_executor(address: str | None, assignment: str, root: Path):
                                                        dashboard_address=None))
             client = stack.enter_context(Client(cluster))
         else:
-            client = stack.enter_context(Client(where))
+            try:
+                client = stack.enter_context(Client(where, timeout=CONNECT_TIMEOUT))
+            except OSError as exc:
+                raise ValueError(f"--dask {where}: cannot reach the scheduler ({exc})") from None
+            if gpu and not gpu_workers(client):
+                raise ValueError(
+                    f"--dask {where}: {assignment} is GPU-marked (metadata cnnlab.gpu in solutions/{assignment}) "
+                    f"but none of the scheduler's {len(client.scheduler_info().get('workers', {}))} worker(s) "
+                    f"declares a GPU; start them with `dask worker {where} --resources GPU=1`")
         yield DaskExecutor(client, **submit_kw)
+
+
+def gpu_workers(client) -> list[str]:
+    """Addresses of the scheduler's workers started with ``--resources GPU=1`` (or more)."""
+    workers = client.scheduler_info().get("workers", {})
+    return sorted(a for a, w in workers.items() if (w.get("resources") or {}).get("GPU", 0) >= 1)
