@@ -153,3 +153,21 @@ def test_nbgrader_export_plugin_canvas(course, tmp_path):
     assert (tmp_path / "nb.csv").read_text() == (tmp_path / "ours.csv").read_text()
     assert "graded student 'bob' is not in the roster" in proc.stderr
     assert "student 'erin' has no graded submission" in proc.stderr
+
+
+def test_read_roster_canvas_quotes_test_student_and_crlf(tmp_path):
+    """Canvas's export as it really is: BOM, CRLF, every cell quoted, a name with doubled quotes,
+    its "Manual Posting" row and its Test Student (no login), which is not a student."""
+    text = ('\ufeff"Student","ID","SIS User ID","SIS Login ID","Section","PS0 (1001)"\r\n'
+            '"","","","","","Manual Posting"\r\n'
+            '"    Points Possible","","","","","10.00"\r\n'
+            '"García, José ""Pepe""","5002","S2","jgarcia","CNN 101 - A","3"\r\n'
+            '"Smith, ""Al"", Jr","5003","S3","asmith","CNN 101 - B",""\r\n'
+            '"Student, Test","5999","","","CNN 101 - A",""\r\n')
+    path = tmp_path / "canvas.csv"
+    path.write_bytes(text.encode("utf-8"))
+    got = read_roster(path)
+    assert list(got) == ["jgarcia", "asmith"]
+    assert (got["jgarcia"].name, got["jgarcia"].lms_id, got["jgarcia"].section) == (
+        'García, José "Pepe"', "5002", "CNN 101 - A")
+    assert (got["asmith"].name, got["asmith"].sis_login_id) == ('Smith, "Al", Jr', "asmith")

@@ -114,10 +114,12 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
     with open(path, newline="", encoding="utf-8-sig") as fh:
         text = fh.read()
     try:  # note: spreadsheets in some locales save rosters with ";" or tabs
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+        delimiter = ","
+    # note: only the delimiter is sniffed; the sniffer guesses doublequote=False from a header
+    # without "", which would split a name like "García, José ""Pepe""" wrongly
+    rows = list(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter))
     if not rows:
         raise ValueError(f"roster {path} is empty; it needs a header row naming a student id column")
     headers = [_norm(h) for h in rows[0]]
@@ -149,6 +151,9 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
         if "points possible" in " ".join(row[:2]).lower():
             continue  # note: the second row of Canvas's own export, not a student
         sid = values.pop("id")
+        if not sid and (not (values.get("name") or values.get("lms_id"))
+                        or values.get("name", "").lower() in ("student, test", "test student")):
+            continue  # note: Canvas's "Manual Posting" row and its Test Student (no login), not students
         if not sid:
             raise ValueError(f"roster {path}, line {lineno}: empty student id in column {rows[0][columns['id']]!r}")
         if sid in roster:
