@@ -171,3 +171,24 @@ def test_read_roster_canvas_quotes_test_student_and_crlf(tmp_path):
     assert (got["jgarcia"].name, got["jgarcia"].lms_id, got["jgarcia"].section) == (
         'García, José "Pepe"', "5002", "CNN 101 - A")
     assert (got["asmith"].name, got["asmith"].sis_login_id) == ('Smith, "Al", Jr', "asmith")
+
+
+def test_export_grades_moodle_student_graded_by_email(tmp_path):
+    """A European Moodle participants export (";", BOM, CRLF, trailing empty columns, doubled header
+    spaces) keyed by Username: a student graded by e-mail (as the autograder's folder-safe id, in
+    another case) is that roster student, not an extra row beside an empty grade."""
+    root = tmp_path / "course"
+    make_gradebook(root, {"ann": FULL, "Jose.Garcia_uni.edu": {"test_pad2d": 1}, "zed": {"test_pad2d": 1}})
+    text = ("\ufeffFirst name;Surname;ID number;Institution;Department;Email  address;Username;;\r\n"
+            "Ann;Smith;1001;Uni;CS;ann@uni.edu;ann;;\r\n"
+            "José;García;1002;Uni;CS;jose.garcia@uni.edu;jgarcia;;\r\n"
+            "Ned;Nosub;1005;Uni;CS;ned@uni.edu;nned;;\r\n")
+    roster = tmp_path / "moodle.csv"
+    roster.write_bytes(text.encode("utf-8"))
+    s = export_grades("ps1", "moodle", root, roster=roster, out=tmp_path / "m.csv")
+    assert [list(r.values()) for r in _rows(tmp_path / "m.csv")] == [
+        ["Ann", "Smith", "1001", "ann", "ann@uni.edu", "", "7"],
+        ["José", "García", "1002", "jgarcia", "jose.garcia@uni.edu", "", "1"],
+        ["Ned", "Nosub", "1005", "nned", "ned@uni.edu", "", ""],
+        ["", "", "", "zed", "", "", "1"]]
+    assert (s.not_in_roster, s.no_submission) == (["zed"], ["nned"])

@@ -195,18 +195,25 @@ def _match_key(sid: str) -> str:
 
 
 def _match_roster_ids(scores: dict[str, dict[str, float]], roster: dict[str, RosterEntry]) -> dict:
-    """``scores`` with each graded id that is not in the roster renamed to the one roster id that
-    differs from it only in case or in the characters the autograder replaces (``ann.smith@uni.edu``
-    was graded as ``ann.smith_uni.edu``); ambiguous or unmatched ids stay as they are."""
-    free: dict[str, list[str]] = {}
-    for rid in roster:
+    """``scores`` with each graded id that is not in the roster renamed to the one roster id whose id,
+    login or e-mail differs from it only in case or in the characters the autograder replaces
+    (``ann.smith@uni.edu`` was graded as ``ann.smith_uni.edu``); ambiguous or unmatched ids stay as
+    they are."""
+    free: dict[str, set[str]] = {}
+    for rid, entry in roster.items():
         if rid not in scores:
-            free.setdefault(_match_key(rid), []).append(rid)
-    out = {}
-    for sid, got in scores.items():
-        match = free.get(_match_key(sid), []) if sid not in roster else []
-        out[match[0] if len(match) == 1 else sid] = got
-    return out if len(out) == len(scores) else scores
+            # note: a Moodle roster keyed by Username still knows a student graded by e-mail
+            for key in {rid, entry.sis_login_id, entry.email} - {""}:
+                free.setdefault(_match_key(key), set()).add(rid)
+    rename = {}
+    for sid in scores:
+        match = free.get(_match_key(sid), set()) if sid not in roster else set()
+        if len(match) == 1:
+            rename[sid] = next(iter(match))
+    claimed = list(rename.values())
+    # note: two graded ids claiming one roster student are both left as they are (and reported)
+    rename = {sid: rid for sid, rid in rename.items() if claimed.count(rid) == 1}
+    return {rename.get(sid, sid): got for sid, got in scores.items()}
 
 
 def write_rows(fmt: str, assignments: list[str], scores: dict[str, dict[str, float]],
