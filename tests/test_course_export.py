@@ -192,3 +192,14 @@ def test_export_grades_moodle_student_graded_by_email(tmp_path):
         ["Ned", "Nosub", "1005", "nned", "ned@uni.edu", "", ""],
         ["", "", "", "zed", "", "", "1"]]
     assert (s.not_in_roster, s.no_submission) == (["zed"], ["nned"])
+
+
+def test_read_roster_semicolons_with_a_comma_in_a_header(tmp_path):
+    """Moodle's grade export in a ";" locale, whose assignment header holds a comma, no Username."""
+    path = _write(tmp_path / "g.csv", "First name;Surname;ID number;Institution;Department;Email address;"
+                                      "Assignment: PS1, convolutions (Real);Last downloaded from this course\n"
+                                      "Ann;Smith;1001;Uni;CS;ann@uni.edu;7,00;1700000000\n")
+    got = read_roster(path)
+    assert list(got) == ["ann@uni.edu"]
+    assert (got["ann@uni.edu"].first_name, got["ann@uni.edu"].last_name, got["ann@uni.edu"].id_number) == (
+        "Ann", "Smith", "1001")

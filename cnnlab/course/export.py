@@ -113,12 +113,11 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
     """
     with open(path, newline="", encoding="utf-8-sig") as fh:
         text = fh.read()
-    try:  # note: spreadsheets in some locales save rosters with ";" or tabs
-        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    # note: only the delimiter is sniffed; the sniffer guesses doublequote=False from a header
-    # without "", which would split a name like "García, José ""Pepe""" wrongly
+    # note: spreadsheets in some locales save rosters with ";" or tabs; the delimiter is the one that
+    # splits the header into the most columns (csv.Sniffer prefers "," as soon as one header, say
+    # "PS1, part 2", holds one, and guesses doublequote=False, misreading "García, José ""Pepe""")
+    header = text.splitlines()[0] if text else ""
+    delimiter = max(",;\t", key=lambda d: len(next(csv.reader([header], csv.excel, delimiter=d), [])))
     rows = list(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter))
     if not rows:
         raise ValueError(f"roster {path} is empty; it needs a header row naming a student id column")
