@@ -54,6 +54,12 @@ def test_select_students_unknown_id_names_what_was_found():
         select_students(subs, ["bob", "zed"])
 
 
+def test_select_students_by_folder_name():
+    """``--student ann@uni.edu`` names the folder the autograder collected as ann_uni.edu."""
+    subs = {"ann_uni.edu": Path("a"), "bob": Path("b")}
+    assert select_students(subs, ["ann@uni.edu"]) == {"ann_uni.edu": Path("a")}
+
+
 def _snapshot(root: Path, sid: str) -> dict:
     files = {}
     for kind in ("autograded", "feedback"):

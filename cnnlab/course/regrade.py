@@ -22,6 +22,10 @@ def select_students(subs: dict[str, Path], students: list[str]) -> dict[str, Pat
     Raises:
         SystemExit: a requested id has no submission (the ids found are named).
     """
+    from cnnlab.course.collect import _student_id
+
+    # note: the folder's own name ("ann@uni.edu/") is accepted for the id it was collected as
+    students = [s if s in subs else _student_id(s) for s in students]
     unknown = [s for s in students if s not in subs]
     if unknown:
         have = sorted(subs)
