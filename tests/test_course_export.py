@@ -203,3 +203,7 @@ def test_read_roster_semicolons_with_a_comma_in_a_header(tmp_path):
     assert list(got) == ["ann@uni.edu"]
     assert (got["ann@uni.edu"].first_name, got["ann@uni.edu"].last_name, got["ann@uni.edu"].id_number) == (
         "Ann", "Smith", "1001")
+    # a "," Canvas export whose assignment headers hold more ";" than the header has commas
+    path = _write(tmp_path / "c.csv", "Student,ID,SIS Login ID,Section,HW; A; x; i (1),HW; B; y; j (2),HW; C; z; k (3)\n"
+                                      '"Smith, Ann",101,ann,A,1,2,3\n')
+    assert (read_roster(path)["ann"].name, read_roster(path)["ann"].lms_id) == ("Smith, Ann", "101")

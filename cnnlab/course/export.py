@@ -114,10 +114,17 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
     with open(path, newline="", encoding="utf-8-sig") as fh:
         text = fh.read()
     # note: spreadsheets in some locales save rosters with ";" or tabs; the delimiter is the one that
-    # splits the header into the most columns (csv.Sniffer prefers "," as soon as one header, say
-    # "PS1, part 2", holds one, and guesses doublequote=False, misreading "García, José ""Pepe""")
+    # splits the header into a known id column, then into the most columns (csv.Sniffer prefers ","
+    # as soon as one header, say "PS1, part 2", holds one, and guesses doublequote=False, misreading
+    # "García, José ""Pepe""")
     header = text.splitlines()[0] if text else ""
-    delimiter = max(",;\t", key=lambda d: len(next(csv.reader([header], csv.excel, delimiter=d), [])))
+
+    def fit(delimiter: str) -> tuple[bool, int]:
+        cells = [_norm(h) for h in next(csv.reader([header], csv.excel, delimiter=delimiter), [])]
+        known = {_norm(id_column)} if id_column else set(ROSTER_COLUMNS["id"])
+        return bool(known & set(cells)), len(cells)
+
+    delimiter = max(",;\t", key=fit)
     rows = list(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter))
     if not rows:
         raise ValueError(f"roster {path} is empty; it needs a header row naming a student id column")
