@@ -64,6 +64,8 @@ def test_read_roster_errors_name_the_problem(tmp_path):
         read_roster(_write(tmp_path / "b.csv", "student_id,name\nann,Ann\nann,Ann again\n"))
     with pytest.raises(ValueError, match="line 3: empty student id"):
         read_roster(_write(tmp_path / "c.csv", "student_id,name\nann,Ann\n,Nobody\n"))
+    with pytest.raises(ValueError, match="line 3: empty student id"):
+        read_roster(_write(tmp_path / "m.csv", "First name,Surname,Email address\nAnn,Smith,a@u.edu\nNo,Mail,\n"))
     with pytest.raises(ValueError, match="id_column 'login'"):
         read_roster(_write(tmp_path / "d.csv", "student_id\nann\n"), id_column="login")
 

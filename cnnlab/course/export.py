@@ -157,8 +157,8 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
         if "points possible" in " ".join(row[:2]).lower():
             continue  # note: the second row of Canvas's own export, not a student
         sid = values.pop("id")
-        if not sid and (not (values.get("name") or values.get("lms_id"))
-                        or values.get("name", "").lower() in ("student, test", "test student")):
+        who = [values.get(f, "") for f in ("name", "lms_id", "sis_user_id", "first_name", "last_name", "id_number")]
+        if not sid and (not any(who) or values.get("name", "").lower() in ("student, test", "test student")):
             continue  # note: Canvas's "Manual Posting" row and its Test Student (no login), not students
         if not sid:
             raise ValueError(f"roster {path}, line {lineno}: empty student id in column {rows[0][columns['id']]!r}")
