@@ -66,6 +66,9 @@ def test_read_roster_errors_name_the_problem(tmp_path):
         read_roster(_write(tmp_path / "c.csv", "student_id,name\nann,Ann\n,Nobody\n"))
     with pytest.raises(ValueError, match="line 3: empty student id"):
         read_roster(_write(tmp_path / "m.csv", "First name,Surname,Email address\nAnn,Smith,a@u.edu\nNo,Mail,\n"))
+    (tmp_path / "x.csv").write_bytes("student_id,name\nann,José\n".encode("cp1252"))
+    with pytest.raises(ValueError, match=r"x\.csv is not UTF-8 \(byte 0xe9.*CSV UTF-8"):
+        read_roster(tmp_path / "x.csv")
     with pytest.raises(ValueError, match="id_column 'login'"):
         read_roster(_write(tmp_path / "d.csv", "student_id\nann\n"), id_column="login")
 

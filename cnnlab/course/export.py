@@ -111,8 +111,12 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
     Raises:
         ValueError: no id column, an empty id, or one id on two rows (named with the line numbers).
     """
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        text = fh.read()
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:  # note: Excel's plain "CSV" on Windows is cp1252
+        raise ValueError(f"roster {path} is not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                         "save it as \"CSV UTF-8\" (Excel) or export it from the LMS in UTF-8") from None
     # note: spreadsheets in some locales save rosters with ";" or tabs; the delimiter is the one that
     # splits the header into a known id column, then into the most columns (csv.Sniffer prefers ","
     # as soon as one header, say "PS1, part 2", holds one, and guesses doublequote=False, misreading
