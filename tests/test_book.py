@@ -4,7 +4,8 @@ The browser test opens every page of the built book in headless Chromium
 (Debian's package, driven by Playwright), served from 127.0.0.1, with every
 other request blocked and reported. It checks titles, images, rendered math,
 console errors and internal links, and saves screenshots in
-build/book/screenshots/. Without Chromium it skips, unless CI is set.
+build/book/screenshots/ (the first screen of each page; whole pages too with
+CNNLAB_BOOK_FULL_SHOTS=1). Without Chromium it skips, unless CI is set.
 CNNLAB_BOOK_LECTURES=DIR builds the book from another folder of notebooks.
 """
 from __future__ import annotations
@@ -288,7 +289,8 @@ def test_book_every_page_in_chromium(built_book, book_server, tmp_path):
                 problems.append(f"{current}: live-widget placeholder left in the page")
             name = current.replace("/", "__").removesuffix(".html")
             page.screenshot(path=str(shots / f"{name}.png"))
-            page.screenshot(path=str(shots / f"{name}.full.png"), full_page=True)
+            if os.environ.get("CNNLAB_BOOK_FULL_SHOTS"):  # note: 20 s of PNG encoding for the lectures alone
+                page.screenshot(path=str(shots / f"{name}.full.png"), full_page=True)
         ctx.close()
 
     # Internal links: the target file exists and, with a fragment, has that id.
