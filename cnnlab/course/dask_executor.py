@@ -116,7 +116,8 @@ def dask_executor(address: str | None, assignment: str, root: Path):
 
     Raises:
         SystemExit: `distributed` is not installed.
-        ValueError: ``address`` is neither ``local:N`` nor a scheduler URL.
+        ValueError: ``address`` is neither ``local:N`` nor a scheduler URL; the scheduler cannot be
+            reached within `CONNECT_TIMEOUT`; or ``assignment`` is GPU-marked and no worker declares a GPU.
     """
     if address is None:
         yield None
