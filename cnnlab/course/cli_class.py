@@ -25,7 +25,7 @@ def add_commands(sub, limits) -> None:
     e.add_argument("assignment", nargs="+")
     e.add_argument("--format", choices=["canvas", "moodle"], required=True)
     e.add_argument("--roster", type=Path, default=None,
-                   help="CSV mapping course student ids to LMS ids, names, sections (see cnnlab.course.export)")
+                   help="CSV mapping course student ids to LMS ids, names, sections (see cnnlab.course.roster)")
     e.add_argument("--id-column", default=None, help="roster column holding the course student id")
     e.add_argument("--column", action="append", default=None, metavar="HEADER",
                    help="header of a grade column, once per assignment (default: the assignment name; "
