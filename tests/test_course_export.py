@@ -158,6 +158,13 @@ def test_nbgrader_export_plugin_canvas(course, tmp_path):
     assert (tmp_path / "nb.csv").read_text() == (tmp_path / "ours.csv").read_text()
     assert "graded student 'bob' is not in the roster" in proc.stderr
     assert "student 'erin' has no graded submission" in proc.stderr
+    # an assignment the gradebook does not hold: one line and exit status 1, no traceback
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--CourseDirectory.root={course}",
+                           "--exporter", "cnnlab.course.export.CanvasExportPlugin", "--to", str(tmp_path / "x.csv"),
+                           "--assignment", "ps9"], cwd=course, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert "assignment 'ps9' is not in the gradebook of this course; have ['ps1']" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x.csv").exists()
 
 
 def test_read_roster_canvas_quotes_test_student_and_crlf(tmp_path):

@@ -128,7 +128,7 @@ def export_grades(assignment: str | list[str], fmt: str, root: Path, roster: Pat
         ExportSummary with the path, the row count, and the students not in the roster / without
         a submission.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     names = [assignment] if isinstance(assignment, str) else list(assignment)
     if columns is not None and len(columns) != len(names):
@@ -136,18 +136,25 @@ def export_grades(assignment: str | list[str], fmt: str, root: Path, roster: Pat
                          "need one per assignment")
     entries = read_roster(roster, id_column) if roster else None
     with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gb:
-        for name in names:
-            try:
-                gb.find_assignment(name)
-            except MissingEntry:
-                raise ValueError(f"assignment {name!r} is not in the gradebook {Path(root) / 'gradebook.db'}; "
-                                 f"have {[a.name for a in gb.assignments]}") from None
+        _require_assignments(gb, names, Path(root) / "gradebook.db")
         scores, students = gradebook_scores(gb, names)
     path = Path(out) if out else Path(root) / f"{fmt}_{'_'.join(names)}.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:
         summary = write_rows(fmt, names, scores, entries, students, missing_score, fh, columns)
     summary.path = path
     return summary
+
+
+def _require_assignments(gradebook, names: list[str], where) -> None:
+    """Raise ValueError naming the first of ``names`` that ``gradebook`` (at ``where``) does not hold."""
+    from nbgrader.api import MissingEntry
+
+    for name in names:
+        try:
+            gradebook.find_assignment(name)
+        except MissingEntry:
+            raise ValueError(f"assignment {name!r} is not in the gradebook {where}; "
+                             f"have {[a.name for a in gradebook.assignments]}") from None
 
 
 class _LmsExportPlugin(ExportPlugin):
@@ -160,7 +167,12 @@ class _LmsExportPlugin(ExportPlugin):
 
     def export(self, gradebook) -> None:
         names = [str(a) for a in self.assignment] or [a.name for a in gradebook.assignments]
-        roster = read_roster(Path(self.roster), self.id_column or None) if self.roster else None
+        try:
+            _require_assignments(gradebook, names, "of this course")
+            roster = read_roster(Path(self.roster), self.id_column or None) if self.roster else None
+        except ValueError as exc:  # note: a message and exit status 1, as nbgrader's own apps fail
+            self.log.error("%s", exc)
+            sys.exit(1)
         scores, students = gradebook_scores(gradebook, names)
         if self.student:
             keep = {str(s) for s in self.student}
