@@ -17,7 +17,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-__all__ = ["collect_submissions"]
+__all__ = ["collect_submissions", "student_id"]
 
 _ID = re.compile(r"[^\w.-]+")
 # nbgrader's zip-collect file names: <anything>_<student>_attempt_<timestamp>_<notebook>.ipynb
@@ -25,7 +25,9 @@ _ZIPCOLLECT = re.compile(r".*_(?P<student>\w+?)_attempt_(?P<timestamp>[0-9\-]+)_
 _FLAT = re.compile(r"(?P<student>.+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file>.+)$")
 
 
-def _student_id(name: str) -> str:
+def student_id(name: str) -> str:
+    """The id a submission folder or file stem ``name`` is graded under: runs of characters other than
+    letters, digits, ``.``, ``-``, ``_`` become ``_`` (``ann@uni.edu`` -> ``ann_uni.edu``)."""
     return _ID.sub("_", name).strip("._") or "unknown"
 
 
@@ -63,9 +65,9 @@ def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, 
                   file=sys.stderr)
             continue
         if entry.is_dir():
-            claim(_student_id(entry.name), entry / assignment if (entry / assignment).is_dir() else entry, entry.name)
+            claim(student_id(entry.name), entry / assignment if (entry / assignment).is_dir() else entry, entry.name)
         elif entry.suffix == ".zip":
-            sid = _student_id(entry.stem)
+            sid = student_id(entry.stem)
             dest = scratch / "unzipped" / entry.name
             try:
                 with zipfile.ZipFile(entry) as zf:
@@ -84,7 +86,7 @@ def collect_submissions(src: Path, assignment: str, scratch: Path) -> dict[str, 
             inner = [h for h in hits if h.name == assignment]
             claim(sid, inner[0] if inner else (hits[0] if hits else dest), entry.name)
         elif entry.suffix == ".ipynb" and (m := _flat_name(entry.name, assignment)):
-            sid = _student_id(m["student"])
+            sid = student_id(m["student"])
             # note: one folder per raw name (a student's several files meet there); the digest keeps
             # names that sanitize alike ("ann smith", "ann_smith") apart, so claim() sees them
             dest = scratch / "flat" / f"{sid}-{hashlib.sha1(m['student'].encode()).hexdigest()[:8]}"

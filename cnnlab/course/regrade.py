@@ -13,6 +13,8 @@ import io
 import tempfile
 from pathlib import Path
 
+from cnnlab.course.collect import student_id
+
 __all__ = ["select_students", "update_csv"]
 
 
@@ -22,10 +24,8 @@ def select_students(subs: dict[str, Path], students: list[str]) -> dict[str, Pat
     Raises:
         SystemExit: a requested id has no submission (the ids found are named).
     """
-    from cnnlab.course.collect import _student_id
-
     # note: the folder's own name ("ann@uni.edu/") is accepted for the id it was collected as
-    students = [s if s in subs else _student_id(s) for s in students]
+    students = [s if s in subs else student_id(s) for s in students]
     unknown = [s for s in students if s not in subs]
     if unknown:
         have = sorted(subs)

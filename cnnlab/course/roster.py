@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnlab.course.collect import student_id
+
 __all__ = ["ROSTER_COLUMNS", "RosterEntry", "read_roster", "match_roster_ids"]
 
 #: roster field -> accepted header names (normalized: lower case, runs of non-letters -> "_"), in order of preference
@@ -136,9 +138,8 @@ def read_roster(path: Path, id_column: str | None = None) -> dict[str, RosterEnt
 
 
 def _match_key(sid: str) -> str:
-    """A roster id as the autograder writes it: runs of characters other than letters, digits,
-    ``.``, ``-``, ``_`` became ``_`` (`cnnlab.course.collect`), any case."""
-    return (re.sub(r"[^\w.-]+", "_", sid).strip("._") or sid).lower()
+    """A roster id as the autograder writes it (`cnnlab.course.collect.student_id`), any case."""
+    return student_id(sid).lower()
 
 
 def match_roster_ids(scores: dict[str, dict[str, float]], roster: dict[str, RosterEntry]) -> dict:
